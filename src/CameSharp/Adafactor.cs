@@ -1,0 +1,127 @@
+using System.Numerics.Tensors;
+using CameSharp.Kernels;
+
+namespace CameSharp;
+
+/// <summary>
+/// Adafactor (Shazeer &amp; Stern, 2018) as in Hugging Face transformers: a factored second moment for tensors
+/// of two or more dimensions (the same statistic CAME uses), decay β2(t) = 1 − t^c, RMS clipping of the update,
+/// an optional momentum on the scaled update, and optionally a relative, parameter-scaled step size.
+/// </summary>
+public sealed class Adafactor : Optimizer<AdafactorOptions>
+{
+    private readonly GradientScanJob scan = new();
+    private readonly SquareMeansJob squareMeans = new();
+    private readonly ScaledSquareSumJob updateSquares = new();
+    private readonly AdafactorApplyJob apply = new();
+    private readonly FullSecondMomentJob fullSecondMoment = new();
+    private readonly UnfactoredApplyJob unfactoredApply = new();
+
+    /// <summary>Creates Adafactor over <paramref name="parameters"/>, all with <paramref name="options"/>.</summary>
+    public Adafactor(IEnumerable<Parameter> parameters, AdafactorOptions options)
+        : this([new ParamGroup<AdafactorOptions>(parameters, options)])
+    {
+    }
+
+    /// <summary>Creates Adafactor over several param groups, each with its own options.</summary>
+    public Adafactor(IEnumerable<ParamGroup<AdafactorOptions>> paramGroups) : base(paramGroups)
+    {
+    }
+
+    /// <summary>
+    /// The step size η_t a parameter takes at step <paramref name="step"/>: the relative step
+    /// min(1e-2 or 1e-6·t, 1/√t) or the external learning rate, times max(ε2, RMS(p)) when scaling by the parameter.
+    /// </summary>
+    public static double StepSize(AdafactorOptions options, long step, double parameterRms)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        double size = options.RelativeStep
+            ? Math.Min(options.WarmupInit ? 1e-6 * step : 1e-2, 1.0 / Math.Sqrt(step))
+            : options.LearningRate!.Value;
+        return options.ScaleParameter ? Math.Max(options.Eps2, parameterRms) * size : size;
+    }
+
+    /// <summary>The second-moment decay β2(t) = 1 − t^c at step <paramref name="step"/>.</summary>
+    public static double Beta2(AdafactorOptions options, long step)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return 1.0 - Math.Pow(step, options.DecayRate);
+    }
+
+    internal override ParameterState CreateState(Parameter p, AdafactorOptions options)
+    {
+        var state = new AdafactorState(p, options.Beta1 is not null);
+        if (state.SecondMoment is { Layout: var layout })
+            Workspace.Reserve(layout.PartialFloats, layout.ChunkCount);
+        else
+            Workspace.Reserve(0, new FlatLayout(p.Length).ChunkCount, p.Length);
+        return state;
+    }
+
+    internal override bool Inspect(Parameter p, ParameterState s, AdafactorOptions o)
+    {
+        var state = (AdafactorState)s;
+        if (state.SecondMoment is not { } v) return scan.IsUsable(Runner, Workspace, p.Grad);
+        squareMeans.Execute(Runner, Workspace, p.Grad, (float)o.Eps1, v);
+        return v.MeansAreFinite();
+    }
+
+    internal override void Update(Parameter p, ParameterState s, AdafactorOptions o)
+    {
+        var state = (AdafactorState)s;
+        if (o.Beta1 is not null && state.ExpAvg is null)
+            throw new InvalidOperationException(
+                $"parameter '{p.Name}' started without momentum (Beta1 = null); Beta1 cannot be switched on after its first step.");
+        double rms = o.ScaleParameter ? TensorPrimitives.Norm(p.Data.Span) / Math.Sqrt(p.Length) : 0;
+        float lr = (float)StepSize(o, state.Step, rms);
+        double beta2 = Beta2(o, state.Step);
+        double beta1 = o.Beta1 ?? 0;
+        float[]? momentum = o.Beta1 is null ? null : state.ExpAvg;
+        float decay = (float)o.WeightDecay;
+        if (state.SecondMoment is { } v)
+        {
+            v.Commit(beta2);
+            float clip = RmsClip.Scale(updateSquares.Execute(Runner, Workspace, p.Grad, v), p.Length, o.ClipThreshold);
+            apply.Execute(Runner, p.Data, p.Grad, v, clip, lr, momentum, beta1, decay);
+        }
+        else
+        {
+            double squares = fullSecondMoment.Execute(Runner, Workspace, p.Grad, state.ExpAvgSq!, Workspace.Elements, beta2, (float)o.Eps1);
+            float clip = RmsClip.Scale(squares, p.Length, o.ClipThreshold);
+            unfactoredApply.ExecuteAdafactor(Runner, p.Data, p.Grad, Workspace.Elements, clip, momentum, beta1, lr, decay);
+        }
+    }
+}
+
+internal sealed class AdafactorState : ParameterState
+{
+    private readonly StateTensor[] tensors;
+
+    public AdafactorState(Parameter p, bool momentum)
+    {
+        var shape = p.GetShape();
+        ExpAvg = momentum ? new float[p.Length] : null;
+        var list = new List<StateTensor>();
+        if (ExpAvg is not null) list.Add(new("exp_avg", ExpAvg, shape));
+        if (p.Rank >= 2)
+        {
+            SecondMoment = new FactoredMoment(new FactoredLayout(shape));
+            list.Add(new("exp_avg_sq_row", SecondMoment.Row, RowShape(shape)));
+            list.Add(new("exp_avg_sq_col", SecondMoment.Col, ColShape(shape)));
+        }
+        else
+        {
+            ExpAvgSq = new float[p.Length];
+            list.Add(new("exp_avg_sq", ExpAvgSq, shape));
+        }
+        tensors = [.. list];
+    }
+
+    public float[]? ExpAvg { get; }
+    public FactoredMoment? SecondMoment { get; }
+    public float[]? ExpAvgSq { get; }
+
+    public override long Bytes => 4L * (ExpAvg?.Length ?? 0) + (SecondMoment?.Bytes ?? 0) + 4L * (ExpAvgSq?.Length ?? 0);
+
+    public override IReadOnlyList<StateTensor> Tensors => tensors;
+}

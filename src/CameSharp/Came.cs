@@ -1,0 +1,122 @@
+using CameSharp.Kernels;
+
+namespace CameSharp;
+
+/// <summary>
+/// CAME: Confidence-guided Adaptive Memory Efficient optimization (Luo et al., ACL 2023), exact to the official
+/// <c>came_pytorch</c>. A tensor of two or more dimensions is factored over its last two (batched over the
+/// rest): its second moment and its instability are each kept as a row and a column vector, so CAME holds
+/// 4RC + 16(R + C) bytes for an R × C matrix against AdamW's 8RC. A 1-D tensor keeps a full second moment and,
+/// as in the official code, skips the confidence step. No bias correction.
+/// </summary>
+public sealed class Came : Optimizer<CameOptions>
+{
+    private readonly GradientScanJob scan = new();
+    private readonly SquareMeansJob squareMeans = new();
+    private readonly ScaledSquareSumJob updateSquares = new();
+    private readonly CameMomentumJob momentumAndInstability = new();
+    private readonly CameApplyJob apply = new();
+    private readonly FullSecondMomentJob fullSecondMoment = new();
+    private readonly UnfactoredApplyJob unfactoredApply = new();
+
+    /// <summary>Creates CAME over <paramref name="parameters"/>, all with <paramref name="options"/>.</summary>
+    public Came(IEnumerable<Parameter> parameters, CameOptions options)
+        : this([new ParamGroup<CameOptions>(parameters, options)])
+    {
+    }
+
+    /// <summary>Creates CAME over several param groups, each with its own options.</summary>
+    public Came(IEnumerable<ParamGroup<CameOptions>> paramGroups) : base(paramGroups)
+    {
+    }
+
+    internal override ParameterState CreateState(Parameter p, CameOptions options)
+    {
+        var state = new CameState(p);
+        if (state.SecondMoment is { Layout: var layout })
+            Workspace.Reserve(layout.PartialFloats, layout.ChunkCount);
+        else
+            Workspace.Reserve(0, new FlatLayout(p.Length).ChunkCount, p.Length);
+        return state;
+    }
+
+    internal override bool Inspect(Parameter p, ParameterState s, CameOptions o)
+    {
+        var state = (CameState)s;
+        if (state.SecondMoment is not { } v) return scan.IsUsable(Runner, Workspace, p.Grad);
+        squareMeans.Execute(Runner, Workspace, p.Grad, (float)o.Eps1, v);
+        return v.MeansAreFinite();
+    }
+
+    internal override void Update(Parameter p, ParameterState s, CameOptions o)
+    {
+        var state = (CameState)s;
+        float lr = (float)o.LearningRate, decay = (float)o.WeightDecay;
+        if (state.SecondMoment is { } v && state.Instability is { } instability)
+        {
+            // r_t, c_t ← β2-EMAs of the row and column means of g² + ε1 (taken in Inspect); v_t = r_t c_t / 1ᵀr_t.
+            v.Commit(o.Beta2);
+            // u_t = g / √v_t, clipped: û_t = u_t / max(1, RMS(u_t) / d).
+            float clip = RmsClip.Scale(updateSquares.Execute(Runner, Workspace, p.Grad, v), p.Length, o.ClipThreshold);
+            // m_t = β1 m + (1 − β1) û_t; instability U_t = (û_t − m_t)² + ε2 into R_t, C_t (β3-EMAs).
+            momentumAndInstability.Execute(Runner, Workspace, p.Grad, v, clip, state.ExpAvg, o.Beta1, (float)o.Eps2, instability);
+            // S_t = R_t C_t / 1ᵀR_t; θ_t = θ − ηλθ − η m_t / √S_t.
+            instability.Commit(o.Beta3);
+            apply.Execute(Runner, p.Data, state.ExpAvg, instability, lr, decay);
+        }
+        else
+        {
+            double squares = fullSecondMoment.Execute(Runner, Workspace, p.Grad, state.ExpAvgSq!, Workspace.Elements,
+                o.Beta2, (float)o.Eps1);
+            float clip = RmsClip.Scale(squares, p.Length, o.ClipThreshold);
+            unfactoredApply.ExecuteCame(Runner, p.Data, p.Grad, Workspace.Elements, clip, state.ExpAvg, o.Beta1, lr, decay);
+        }
+    }
+}
+
+internal sealed class CameState : ParameterState
+{
+    private readonly StateTensor[] tensors;
+
+    public CameState(Parameter p)
+    {
+        var shape = p.GetShape();
+        ExpAvg = new float[p.Length];
+        if (p.Rank >= 2)
+        {
+            var layout = new FactoredLayout(shape);
+            SecondMoment = new FactoredMoment(layout);
+            Instability = new FactoredMoment(layout);
+            tensors =
+            [
+                new("exp_avg", ExpAvg, shape),
+                new("exp_avg_sq_row", SecondMoment.Row, RowShape(shape)),
+                new("exp_avg_sq_col", SecondMoment.Col, ColShape(shape)),
+                new("exp_avg_res_row", Instability.Row, RowShape(shape)),
+                new("exp_avg_res_col", Instability.Col, ColShape(shape)),
+            ];
+        }
+        else
+        {
+            ExpAvgSq = new float[p.Length];
+            tensors = [new("exp_avg", ExpAvg, shape), new("exp_avg_sq", ExpAvgSq, shape)];
+        }
+    }
+
+    /// <summary>m, the momentum of the clipped update.</summary>
+    public float[] ExpAvg { get; }
+
+    /// <summary>The factored second moment (tensors of two or more dimensions).</summary>
+    public FactoredMoment? SecondMoment { get; }
+
+    /// <summary>The factored instability (tensors of two or more dimensions).</summary>
+    public FactoredMoment? Instability { get; }
+
+    /// <summary>The full second moment (1-D tensors).</summary>
+    public float[]? ExpAvgSq { get; }
+
+    public override long Bytes =>
+        4L * ExpAvg.Length + (SecondMoment?.Bytes ?? 0) + (Instability?.Bytes ?? 0) + 4L * (ExpAvgSq?.Length ?? 0);
+
+    public override IReadOnlyList<StateTensor> Tensors => tensors;
+}

@@ -1,0 +1,35 @@
+namespace CameSharp;
+
+/// <summary>
+/// Hyperparameters of <see cref="Came"/>, named after the paper (Luo et al., ACL 2023, Algorithm 1) with the
+/// official implementation's defaults. The authors advise a learning rate of 0.5–0.9× AdamW's and β3 &gt; β2.
+/// </summary>
+public sealed record CameOptions : OptimizerOptions
+{
+    /// <summary>Learning rate η (<c>lr</c>). Required; in (0, ∞).</summary>
+    public required double LearningRate { get; init => field = Check.Positive(value, nameof(LearningRate), "lr, η"); }
+
+    /// <summary>β1, decay of the momentum (first moment) m. Default 0.9; in [0, 1).</summary>
+    public double Beta1 { get; init => field = Check.UnitInterval(value, nameof(Beta1), "β1"); } = 0.9;
+
+    /// <summary>β2, decay of the factored second moment of g² + ε1. Default 0.999; in [0, 1).</summary>
+    public double Beta2 { get; init => field = Check.UnitInterval(value, nameof(Beta2), "β2"); } = 0.999;
+
+    /// <summary>
+    /// β3, decay of the factored instability (u − m)² + ε2 that drives the confidence-guided step. Default 0.9999;
+    /// in [0, 1). The authors suggest 0.9995–0.99995 with β2 = 0.999, or 0.99–0.999 with β2 = 0.95.
+    /// </summary>
+    public double Beta3 { get; init => field = Check.UnitInterval(value, nameof(Beta3), "β3"); } = 0.9999;
+
+    /// <summary>ε1, added to g² before it is averaged. Default 1e-30; in [0, ∞).</summary>
+    public double Eps1 { get; init => field = Check.NonNegative(value, nameof(Eps1), "ε1"); } = 1e-30;
+
+    /// <summary>ε2, added to the instability (u − m)² before it is averaged. Default 1e-16; in [0, ∞).</summary>
+    public double Eps2 { get; init => field = Check.NonNegative(value, nameof(Eps2), "ε2"); } = 1e-16;
+
+    /// <summary>d, the clipping threshold: u ← u / max(1, RMS(u) / d). Default 1.0; in (0, ∞).</summary>
+    public double ClipThreshold { get; init => field = Check.Positive(value, nameof(ClipThreshold), "d"); } = 1.0;
+
+    /// <summary>λ, decoupled weight decay p ← p − η·λ·p, applied before the update. Default 0; in [0, ∞).</summary>
+    public double WeightDecay { get; init => field = Check.NonNegative(value, nameof(WeightDecay), "λ, weight_decay"); }
+}

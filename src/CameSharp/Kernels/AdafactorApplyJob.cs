@@ -1,0 +1,46 @@
+using System.Numerics;
+
+namespace CameSharp.Kernels;
+
+/// <summary>
+/// Adafactor's last pass over a factored tensor: u = η · clip · g · r_i · c_j, optional momentum
+/// m ← β1·m + (1 − β1)·u (then u = m), decoupled decay p ← p − η·λ·p, and p ← p − u.
+/// </summary>
+internal sealed class AdafactorApplyJob : FactoredJob
+{
+    private Memory<float> param, grad;
+    private float[]? expAvg;
+    private float[] rowFactor = [], colFactor = [];
+    private double beta1;
+    private float scale, decay;
+
+    public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, FactoredMoment secondMoment,
+        float clipScale, float learningRate, float[]? momentum, double b1, float weightDecay)
+    {
+        Prepare(secondMoment.Layout);
+        param = parameter;
+        grad = gradient;
+        rowFactor = secondMoment.RowFactor;
+        colFactor = secondMoment.ColFactor;
+        scale = clipScale * learningRate;
+        expAvg = momentum;
+        beta1 = b1;
+        decay = -learningRate * weightDecay;
+        runner.Run(this, Layout.ChunkCount);
+    }
+
+    protected override void ProcessRows(int chunk, int batch, int firstRow, int endRow)
+    {
+        int cols = Layout.Cols;
+        ReadOnlySpan<float> c = colFactor.AsSpan(batch * cols, cols);
+        Span<float> allP = param.Span;
+        ReadOnlySpan<float> allG = grad.Span;
+        for (int i = firstRow; i < endRow; i++)
+        {
+            int offset = RowOffset(batch, i);
+            float rs = rowFactor[batch * Layout.Rows + i] * scale;
+            ElementwiseUpdate.Adafactor(allP.Slice(offset, cols), allG.Slice(offset, cols), c, rs,
+                expAvg is null ? default : expAvg.AsSpan(offset, cols), expAvg is not null, beta1, decay);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System.Numerics;
+
+namespace CameSharp.Kernels;
+
+/// <summary>
+/// torch.optim.AdamW as one fused pass: p ← p·(1 − η·λ); m ← m + (1 − β1)(g − m); v ← β2·v + (1 − β2)·g²;
+/// p ← p − (η / (1 − β1^t)) · m / (sqrt(v) / sqrt(1 − β2^t) + ε).
+/// </summary>
+internal sealed class AdamWJob : FlatJob
+{
+    private Memory<float> param, grad;
+    private float[] expAvg = [], expAvgSq = [];
+    private float decayFactor, rest1, beta2, rest2, stepSize, bc2Sqrt, eps;
+
+    public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, float[] m, float[] v,
+        double lr, double b1, double b2, double epsilon, double weightDecay, long step)
+    {
+        param = parameter;
+        grad = gradient;
+        expAvg = m;
+        expAvgSq = v;
+        decayFactor = (float)(1 - lr * weightDecay);
+        rest1 = (float)(1 - b1);
+        beta2 = (float)b2;
+        rest2 = (float)(1 - b2);
+        stepSize = (float)(lr / (1 - Math.Pow(b1, step)));
+        bc2Sqrt = (float)Math.Sqrt(1 - Math.Pow(b2, step));
+        eps = (float)epsilon;
+        Execute(runner, parameter.Length);
+    }
+
+    protected override void ProcessRange(int chunk, int start, int count)
+    {
+        Span<float> p = param.Span.Slice(start, count);
+        ReadOnlySpan<float> g = grad.Span.Slice(start, count);
+        Span<float> m = expAvg.AsSpan(start, count);
+        Span<float> v = expAvgSq.AsSpan(start, count);
+        var decayv = new Vector<float>(decayFactor);
+        var w1 = new Vector<float>(rest1);
+        var b2v = new Vector<float>(beta2);
+        var w2 = new Vector<float>(rest2);
+        var stepv = new Vector<float>(stepSize);
+        var bc2v = new Vector<float>(bc2Sqrt);
+        var epsv = new Vector<float>(eps);
+        int j = 0;
+        for (; j <= count - Simd.Width; j += Simd.Width)
+        {
+            var gv = Simd.Load(g, j);
+            var mv = Simd.Load(m, j);
+            mv += w1 * (gv - mv);
+            var vv = Simd.Load(v, j) * b2v + w2 * gv * gv;
+            Simd.Store(mv, m, j);
+            Simd.Store(vv, v, j);
+            var denom = Vector.SquareRoot(vv) / bc2v + epsv;
+            Simd.Store(Simd.Load(p, j) * decayv - stepv * mv / denom, p, j);
+        }
+        for (; j < count; j++)
+        {
+            float mj = m[j] + rest1 * (g[j] - m[j]);
+            float vj = v[j] * beta2 + rest2 * g[j] * g[j];
+            m[j] = mj;
+            v[j] = vj;
+            float denom = MathF.Sqrt(vj) / bc2Sqrt + eps;
+            p[j] = p[j] * decayFactor - stepSize * mj / denom;
+        }
+    }
+}

@@ -1,0 +1,66 @@
+using System.Numerics;
+
+namespace CameSharp.Kernels;
+
+/// <summary>
+/// CAME's third pass, fused: the clipped update u = clip · g · r_i · c_j (recomputed, never stored), the
+/// momentum m ← β1·m + (1 − β1)·u, and the row and column means of the instability (u − m)² + ε2.
+/// </summary>
+internal sealed class CameMomentumJob : RowColumnMeansJob
+{
+    private Memory<float> grad;
+    private float[] expAvg = [], rowFactor = [], colFactor = [];
+    private float clip, beta1, rest, eps2;
+
+    public void Execute(KernelRunner runner, KernelWorkspace workspace, Memory<float> gradient, FactoredMoment secondMoment,
+        float clipScale, float[] momentum, double b1, float epsilon2, FactoredMoment instability)
+    {
+        grad = gradient;
+        rowFactor = secondMoment.RowFactor;
+        colFactor = secondMoment.ColFactor;
+        clip = clipScale;
+        expAvg = momentum;
+        beta1 = (float)b1;
+        rest = (float)(1 - b1);
+        eps2 = epsilon2;
+        Execute(runner, workspace, instability);
+    }
+
+    protected override float AccumulateRow(int batch, int row, Span<float> columnSums)
+    {
+        int cols = Layout.Cols, offset = RowOffset(batch, row);
+        ReadOnlySpan<float> g = grad.Span.Slice(offset, cols);
+        Span<float> m = expAvg.AsSpan(offset, cols);
+        ReadOnlySpan<float> c = colFactor.AsSpan(batch * cols, cols);
+        float r = rowFactor[batch * Layout.Rows + row];
+        var rv = new Vector<float>(r);
+        var clipv = new Vector<float>(clip);
+        var b1v = new Vector<float>(beta1);
+        var restv = new Vector<float>(rest);
+        var eps = new Vector<float>(eps2);
+        var acc = Vector<float>.Zero;
+        int j = 0;
+        for (; j <= cols - Simd.Width; j += Simd.Width)
+        {
+            var u = rv * Simd.Load(c, j) * Simd.Load(g, j) * clipv;
+            var mv = Simd.Load(m, j) * b1v + restv * u;
+            Simd.Store(mv, m, j);
+            var d = u - mv;
+            var x = d * d + eps;
+            acc += x;
+            Simd.Store(Simd.Load(columnSums, j) + x, columnSums, j);
+        }
+        float sum = Simd.Sum(acc);
+        for (; j < cols; j++)
+        {
+            float u = r * c[j] * g[j] * clip;
+            float mj = m[j] * beta1 + rest * u;
+            m[j] = mj;
+            float d = u - mj;
+            float x = d * d + eps2;
+            sum += x;
+            columnSums[j] += x;
+        }
+        return sum;
+    }
+}

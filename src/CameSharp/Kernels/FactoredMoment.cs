@@ -1,0 +1,72 @@
+namespace CameSharp.Kernels;
+
+/// <summary>
+/// A factored exponential moving average of a non-negative statistic X of an [..., R, C] tensor: a row vector
+/// (the EMA of X's row means) and a column vector (of its column means), and the rank-1 approximation
+/// X ≈ (row_i / mean(row)) · col_j through its inverse square root factors. Adafactor's second moment
+/// (X = g² + ε1) and CAME's instability (X = (u - m)² + ε2) are both this one statistic.
+/// </summary>
+internal sealed class FactoredMoment
+{
+    public FactoredMoment(FactoredLayout layout)
+    {
+        Layout = layout;
+        Row = new float[layout.Batches * layout.Rows];
+        Col = new float[layout.Batches * layout.Cols];
+        RowFactor = new float[Row.Length];
+        ColFactor = new float[Col.Length];
+    }
+
+    public FactoredLayout Layout { get; }
+
+    /// <summary>EMA of the row means (the reference's <c>exp_avg_sq_row</c> / <c>exp_avg_res_row</c>).</summary>
+    public float[] Row { get; }
+
+    /// <summary>EMA of the column means (<c>exp_avg_sq_col</c> / <c>exp_avg_res_col</c>).</summary>
+    public float[] Col { get; }
+
+    /// <summary>First this step's row means of X; after <see cref="Commit"/>, rsqrt(row_i / mean(row)).</summary>
+    public float[] RowFactor { get; }
+
+    /// <summary>First this step's column means of X; after <see cref="Commit"/>, rsqrt(col_j).</summary>
+    public float[] ColFactor { get; }
+
+    /// <summary>Bytes held: the two EMAs and the two factor vectors.</summary>
+    public long Bytes => 8L * (Row.Length + Col.Length);
+
+    /// <summary>True when this step's means (in the factor vectors, before <see cref="Commit"/>) are all finite.</summary>
+    public bool MeansAreFinite() => AllFinite(RowFactor) && AllFinite(ColFactor);
+
+    /// <summary>Folds this step's means into the EMAs with decay <paramref name="beta"/>, then forms the factors.</summary>
+    public void Commit(double beta)
+    {
+        Ema(Row, RowFactor, beta);
+        Ema(Col, ColFactor, beta);
+        int rows = Layout.Rows, cols = Layout.Cols;
+        for (int b = 0; b < Layout.Batches; b++)
+        {
+            ReadOnlySpan<float> row = Row.AsSpan(b * rows, rows);
+            double mean = 0;
+            foreach (float r in row) mean += r;
+            mean /= rows;
+            Span<float> rowFactor = RowFactor.AsSpan(b * rows, rows);
+            for (int i = 0; i < rows; i++) rowFactor[i] = (float)(1.0 / Math.Sqrt(row[i] / mean));
+        }
+        for (int j = 0; j < Col.Length; j++) ColFactor[j] = (float)(1.0 / Math.Sqrt(Col[j]));
+    }
+
+    /// <summary>ema = β·ema + (1 − β)·mean, the reference's <c>mul_(β).add_(mean, alpha=1-β)</c>.</summary>
+    /// <remarks>1 − β is formed in double, as torch does with its <c>alpha</c>: in float32, 1 − 0.9999f is off by 1.7e-4.</remarks>
+    internal static void Ema(Span<float> ema, ReadOnlySpan<float> mean, double beta)
+    {
+        float b = (float)beta, rest = (float)(1 - beta);
+        for (int i = 0; i < ema.Length; i++) ema[i] = ema[i] * b + rest * mean[i];
+    }
+
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        foreach (float v in values)
+            if (!float.IsFinite(v)) return false;
+        return true;
+    }
+}

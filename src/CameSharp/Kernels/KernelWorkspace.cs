@@ -1,0 +1,34 @@
+namespace CameSharp.Kernels;
+
+/// <summary>
+/// Scratch that one parameter's passes use at a time and that all parameters of an optimizer share: column
+/// partial sums of split matrices and per-chunk scalar sums. Grown when state is created, never during a step.
+/// </summary>
+internal sealed class KernelWorkspace
+{
+    /// <summary>Column sums of each row block of a split matrix, combined in block order afterwards.</summary>
+    public float[] Partials { get; private set; } = [];
+
+    /// <summary>Per-chunk sums (two slots a chunk), combined in chunk order afterwards.</summary>
+    public double[] ChunkSums { get; private set; } = [];
+
+    /// <summary>A per-element buffer for the rsqrt(v) of an unfactored tensor, between its two passes.</summary>
+    public float[] Elements { get; private set; } = [];
+
+    public long Bytes => 4L * Partials.Length + 8L * ChunkSums.Length + 4L * Elements.Length;
+
+    public void Reserve(int partialFloats, int chunks, int elements = 0)
+    {
+        if (Partials.Length < partialFloats) Partials = new float[partialFloats];
+        if (ChunkSums.Length < 2 * chunks) ChunkSums = new double[2 * chunks];
+        if (Elements.Length < elements) Elements = new float[elements];
+    }
+
+    /// <summary>Adds up slot <paramref name="slot"/> of the first <paramref name="chunks"/> chunks, in chunk order.</summary>
+    public double Total(int chunks, int slot = 0)
+    {
+        double total = 0;
+        for (int c = 0; c < chunks; c++) total += ChunkSums[2 * c + slot];
+        return total;
+    }
+}

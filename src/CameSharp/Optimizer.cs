@@ -1,0 +1,166 @@
+using CameSharp.Kernels;
+
+namespace CameSharp;
+
+/// <summary>
+/// The common surface of CameSharp's optimizers: one <see cref="Step"/> updates every parameter that has a
+/// gradient, in place. Work inside a step runs on up to <see cref="DegreeOfParallelism"/> threads, and its
+/// result is bitwise identical whatever that number is.
+/// </summary>
+public abstract class Optimizer : IDisposable
+{
+    private protected Optimizer()
+    {
+        Runner = new KernelRunner(Environment.ProcessorCount);
+    }
+
+    private protected KernelRunner Runner { get; }
+
+    private protected KernelWorkspace Workspace { get; } = new();
+
+    /// <summary>Threads a step may use, the caller's included. Default: the processor count; in [1, ∞).</summary>
+    public int DegreeOfParallelism
+    {
+        get => Runner.DegreeOfParallelism;
+        set => Runner.DegreeOfParallelism = value;
+    }
+
+    /// <summary>What a step does with a non-finite gradient. Default <see cref="NonFinitePolicy.Throw"/>.</summary>
+    public NonFinitePolicy NonFinitePolicy
+    {
+        get;
+        set => field = Enum.IsDefined(value)
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(NonFinitePolicy), value, $"{nameof(NonFinitePolicy)} must be Throw or SkipStep; got {value}.");
+    }
+
+    /// <summary>Steps skipped under <see cref="NonFinitePolicy.SkipStep"/>.</summary>
+    public long SkippedSteps { get; private protected set; }
+
+    /// <summary>Bytes of per-parameter state held now (it is created at a parameter's first step).</summary>
+    public abstract long StateBytes { get; }
+
+    /// <summary>Bytes of scratch shared by all parameters during a step (column partial sums and the like), apart from <see cref="StateBytes"/>.</summary>
+    public long WorkspaceBytes => Workspace.Bytes;
+
+    /// <summary>Every parameter of every group, in step order.</summary>
+    public abstract IReadOnlyList<Parameter> Parameters { get; }
+
+    /// <summary>
+    /// Updates every parameter that has a gradient. All gradients are inspected before anything changes: a
+    /// non-finite one is handled by <see cref="NonFinitePolicy"/> with parameters and state left untouched.
+    /// </summary>
+    public abstract void Step();
+
+    /// <summary>Stops the worker threads.</summary>
+    public void Dispose()
+    {
+        Runner.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>An optimizer whose param groups carry <typeparamref name="TOptions"/>.</summary>
+public abstract class Optimizer<TOptions> : Optimizer where TOptions : OptimizerOptions
+{
+    private readonly ParamGroup<TOptions>[] groups;
+    private readonly Parameter[] parameters;
+    private readonly Dictionary<Parameter, ParameterState> states = new(ReferenceEqualityComparer.Instance);
+    private readonly List<Parameter> createdThisStep = [];
+
+    private protected Optimizer(IEnumerable<ParamGroup<TOptions>> paramGroups)
+    {
+        ArgumentNullException.ThrowIfNull(paramGroups);
+        groups = paramGroups.ToArray();
+        if (groups.Length == 0) throw new ArgumentException("at least one param group is required.", nameof(paramGroups));
+        var seen = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var group in groups)
+        {
+            if (group is null) throw new ArgumentException("param groups must not contain null.", nameof(paramGroups));
+            foreach (var p in group.Parameters)
+            {
+                if (!seen.Add(p)) throw new ArgumentException($"parameter '{p.Name}' appears more than once.", nameof(paramGroups));
+                if (!names.Add(p.Name)) throw new ArgumentException($"two parameters are named '{p.Name}'; names must be unique.", nameof(paramGroups));
+            }
+        }
+        parameters = groups.SelectMany(g => g.Parameters).ToArray();
+    }
+
+    /// <summary>The param groups, in step order.</summary>
+    public IReadOnlyList<ParamGroup<TOptions>> ParamGroups => groups;
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<Parameter> Parameters => parameters;
+
+    /// <inheritdoc/>
+    public override long StateBytes
+    {
+        get
+        {
+            long total = 0;
+            foreach (var s in states.Values) total += s.Bytes;
+            return total;
+        }
+    }
+
+    /// <summary>Steps taken by <paramref name="parameter"/> so far (0 before its first).</summary>
+    public long StepCount(Parameter parameter) => states.TryGetValue(parameter, out var s) ? s.Step : 0;
+
+    /// <inheritdoc/>
+    public override void Step()
+    {
+        createdThisStep.Clear();
+        foreach (var group in groups)
+        {
+            foreach (var p in group.Parameters)
+            {
+                if (!p.HasGrad) continue;
+                if (!states.TryGetValue(p, out var state))
+                {
+                    state = CreateState(p, group.Options);
+                    states.Add(p, state);
+                    createdThisStep.Add(p);
+                }
+                if (!Inspect(p, state, group.Options))
+                {
+                    Refuse(p, state.Step + 1);
+                    return;
+                }
+            }
+        }
+
+        foreach (var group in groups)
+        {
+            foreach (var p in group.Parameters)
+            {
+                if (!p.HasGrad) continue;
+                var state = states[p];
+                state.Step++;
+                Update(p, state, group.Options);
+            }
+        }
+    }
+
+    private void Refuse(Parameter p, long step)
+    {
+        foreach (var created in createdThisStep) states.Remove(created);
+        createdThisStep.Clear();
+        if (NonFinitePolicy == NonFinitePolicy.Throw) throw new NonFiniteGradientException(p.Name, step);
+        SkippedSteps++;
+    }
+
+    internal IReadOnlyDictionary<Parameter, ParameterState> States => states;
+
+    /// <summary>Creates a parameter's state at its first step, and reserves the workspace it will need.</summary>
+    internal abstract ParameterState CreateState(Parameter p, TOptions options);
+
+    /// <summary>
+    /// Reads the gradient before anything changes; may leave statistics of it in the state's scratch for
+    /// <see cref="Update"/>. Returns false when the gradient is not usable (non-finite).
+    /// </summary>
+    internal abstract bool Inspect(Parameter p, ParameterState state, TOptions options);
+
+    /// <summary>Takes one step for <paramref name="p"/>; the state's step count has already been advanced.</summary>
+    internal abstract void Update(Parameter p, ParameterState state, TOptions options);
+}

@@ -1,0 +1,21 @@
+namespace CameSharp;
+
+/// <summary>A named state tensor, under the official PyTorch implementation's name (exp_avg, exp_avg_sq_row, ...).</summary>
+internal readonly record struct StateTensor(string Name, float[] Data, int[] Shape);
+
+/// <summary>What an optimizer keeps for one parameter between steps.</summary>
+internal abstract class ParameterState
+{
+    /// <summary>Steps taken by this parameter (the reference's <c>state["step"]</c>).</summary>
+    public long Step { get; set; }
+
+    /// <summary>Bytes of memory this state holds.</summary>
+    public abstract long Bytes { get; }
+
+    /// <summary>The tensors that carry the state from step to step, in a fixed order.</summary>
+    public abstract IReadOnlyList<StateTensor> Tensors { get; }
+
+    protected static int[] RowShape(ReadOnlySpan<int> shape) => shape[..^1].ToArray();
+
+    protected static int[] ColShape(ReadOnlySpan<int> shape) => [.. shape[..^2], shape[^1]];
+}
