@@ -113,7 +113,7 @@ public abstract class Optimizer<TOptions> : Optimizer where TOptions : Optimizer
         createdThisStep.Clear();
         foreach (var group in groups)
         {
-            foreach (var p in group.Parameters)
+            foreach (var p in group.ParameterArray)
             {
                 if (!p.HasGrad) continue;
                 if (!states.TryGetValue(p, out var state))
@@ -132,7 +132,7 @@ public abstract class Optimizer<TOptions> : Optimizer where TOptions : Optimizer
 
         foreach (var group in groups)
         {
-            foreach (var p in group.Parameters)
+            foreach (var p in group.ParameterArray)
             {
                 if (!p.HasGrad) continue;
                 var state = states[p];

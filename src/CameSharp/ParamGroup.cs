@@ -22,6 +22,9 @@ public sealed class ParamGroup<TOptions> where TOptions : OptimizerOptions
     /// <summary>The group's parameters, in the order they are stepped.</summary>
     public IReadOnlyList<Parameter> Parameters => parameters;
 
+    /// <summary>The parameters as an array, for loops that must not allocate an enumerator.</summary>
+    internal Parameter[] ParameterArray => parameters;
+
     /// <summary>The group's hyperparameters.</summary>
     public TOptions Options
     {
