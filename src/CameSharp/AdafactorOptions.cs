@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace CameSharp;
 
 /// <summary>
@@ -45,6 +47,42 @@ public sealed record AdafactorOptions : OptimizerOptions
 
     /// <summary>Warm the relative step size up linearly from 1e-6. Default false; requires <see cref="RelativeStep"/>.</summary>
     public bool WarmupInit { get; init; }
+
+    /// <inheritdoc/>
+    public override string OptimizerName => "adafactor";
+
+    /// <inheritdoc/>
+    public override JsonObject ToReference() => new()
+    {
+        ["lr"] = LearningRate,
+        ["eps"] = new JsonArray(Eps1, Eps2),
+        ["clip_threshold"] = ClipThreshold,
+        ["decay_rate"] = DecayRate,
+        ["beta1"] = Beta1,
+        ["weight_decay"] = WeightDecay,
+        ["scale_parameter"] = ScaleParameter,
+        ["relative_step"] = RelativeStep,
+        ["warmup_init"] = WarmupInit,
+    };
+
+    internal static AdafactorOptions FromReference(JsonObject h)
+    {
+        var defaults = new AdafactorOptions();
+        var eps = Numbers(h, "eps", [defaults.Eps1, defaults.Eps2]);
+        return new AdafactorOptions
+        {
+            LearningRate = OptionalNumber(h, "lr"),
+            Eps1 = eps[0],
+            Eps2 = eps[1],
+            ClipThreshold = Number(h, "clip_threshold", defaults.ClipThreshold),
+            DecayRate = Number(h, "decay_rate", defaults.DecayRate),
+            Beta1 = OptionalNumber(h, "beta1"),
+            WeightDecay = Number(h, "weight_decay", defaults.WeightDecay),
+            ScaleParameter = Flag(h, "scale_parameter", defaults.ScaleParameter),
+            RelativeStep = Flag(h, "relative_step", defaults.RelativeStep),
+            WarmupInit = Flag(h, "warmup_init", defaults.WarmupInit),
+        };
+    }
 
     internal override void Validate()
     {

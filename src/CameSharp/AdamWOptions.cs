@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace CameSharp;
 
 /// <summary>Hyperparameters of <see cref="AdamW"/>, with torch.optim.AdamW's defaults.</summary>
@@ -17,4 +19,30 @@ public sealed record AdamWOptions : OptimizerOptions
 
     /// <summary>λ, decoupled weight decay p ← p·(1 − η·λ). Default 1e-2; in [0, ∞).</summary>
     public double WeightDecay { get; init => field = Check.NonNegative(value, nameof(WeightDecay), "λ, weight_decay"); } = 1e-2;
+
+    /// <inheritdoc/>
+    public override string OptimizerName => "adamw";
+
+    /// <inheritdoc/>
+    public override JsonObject ToReference() => new()
+    {
+        ["lr"] = LearningRate,
+        ["betas"] = new JsonArray(Beta1, Beta2),
+        ["eps"] = Eps,
+        ["weight_decay"] = WeightDecay,
+    };
+
+    internal static AdamWOptions FromReference(JsonObject h)
+    {
+        var defaults = new AdamWOptions();
+        var betas = Numbers(h, "betas", [defaults.Beta1, defaults.Beta2]);
+        return new AdamWOptions
+        {
+            LearningRate = Number(h, "lr", defaults.LearningRate),
+            Beta1 = betas[0],
+            Beta2 = betas[1],
+            Eps = Number(h, "eps", defaults.Eps),
+            WeightDecay = Number(h, "weight_decay", defaults.WeightDecay),
+        };
+    }
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace CameSharp;
 
 /// <summary>
@@ -32,4 +34,35 @@ public sealed record CameOptions : OptimizerOptions
 
     /// <summary>λ, decoupled weight decay p ← p − η·λ·p, applied before the update. Default 0; in [0, ∞).</summary>
     public double WeightDecay { get; init => field = Check.NonNegative(value, nameof(WeightDecay), "λ, weight_decay"); }
+
+    /// <inheritdoc/>
+    public override string OptimizerName => "came";
+
+    /// <inheritdoc/>
+    public override JsonObject ToReference() => new()
+    {
+        ["lr"] = LearningRate,
+        ["betas"] = new JsonArray(Beta1, Beta2, Beta3),
+        ["eps"] = new JsonArray(Eps1, Eps2),
+        ["clip_threshold"] = ClipThreshold,
+        ["weight_decay"] = WeightDecay,
+    };
+
+    internal static CameOptions FromReference(JsonObject h)
+    {
+        var defaults = new CameOptions { LearningRate = 1 };
+        var betas = Numbers(h, "betas", [defaults.Beta1, defaults.Beta2, defaults.Beta3]);
+        var eps = Numbers(h, "eps", [defaults.Eps1, defaults.Eps2]);
+        return new CameOptions
+        {
+            LearningRate = h["lr"] is { } lr ? ToDouble(lr, "lr") : throw new ArgumentException("lr is required for came.", "lr"),
+            Beta1 = betas[0],
+            Beta2 = betas[1],
+            Beta3 = betas[2],
+            Eps1 = eps[0],
+            Eps2 = eps[1],
+            ClipThreshold = Number(h, "clip_threshold", defaults.ClipThreshold),
+            WeightDecay = Number(h, "weight_decay", defaults.WeightDecay),
+        };
+    }
 }

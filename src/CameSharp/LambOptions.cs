@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+
 namespace CameSharp;
 
 /// <summary>Hyperparameters of <see cref="Lamb"/> (You et al., 2019), with apex FusedLAMB's defaults.</summary>
@@ -17,4 +19,30 @@ public sealed record LambOptions : OptimizerOptions
 
     /// <summary>λ, weight decay added to the Adam direction before the trust ratio. Default 1e-2; in [0, ∞).</summary>
     public double WeightDecay { get; init => field = Check.NonNegative(value, nameof(WeightDecay), "λ, weight_decay"); } = 1e-2;
+
+    /// <inheritdoc/>
+    public override string OptimizerName => "lamb";
+
+    /// <inheritdoc/>
+    public override JsonObject ToReference() => new()
+    {
+        ["lr"] = LearningRate,
+        ["betas"] = new JsonArray(Beta1, Beta2),
+        ["eps"] = Eps,
+        ["weight_decay"] = WeightDecay,
+    };
+
+    internal static LambOptions FromReference(JsonObject h)
+    {
+        var defaults = new LambOptions();
+        var betas = Numbers(h, "betas", [defaults.Beta1, defaults.Beta2]);
+        return new LambOptions
+        {
+            LearningRate = Number(h, "lr", defaults.LearningRate),
+            Beta1 = betas[0],
+            Beta2 = betas[1],
+            Eps = Number(h, "eps", defaults.Eps),
+            WeightDecay = Number(h, "weight_decay", defaults.WeightDecay),
+        };
+    }
 }

@@ -11,7 +11,7 @@ public sealed class GoldenTrajectoryTests(ITestOutputHelper output)
     {
         GoldenCases.AssertIsFile(file);
         var golden = GoldenTrajectory.Load(file);
-        var options = GoldenOptions.For(golden);
+        var options = golden.Options();
         var ps = golden.Params.Select(p => new Parameter(p.Name, (float[])p.Init.Clone(), p.Shape)).ToArray();
         using var optimizer = Optimizers.Create(ps, options);
         double worst = 0;

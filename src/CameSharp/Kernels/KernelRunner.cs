@@ -7,8 +7,10 @@ namespace CameSharp.Kernels;
 /// </summary>
 internal sealed class KernelRunner : IDisposable
 {
+    // Semaphores rather than a ManualResetEventSlim: the latter allocates its lock the first time a wait blocks,
+    // which may be any step, and a step must not allocate.
     private readonly SemaphoreSlim start = new(0);
-    private readonly ManualResetEventSlim done = new(false);
+    private readonly SemaphoreSlim done = new(0);
     private Thread[] workers = [];
     private ChunkJob? job;
     private int chunkCount;
@@ -45,7 +47,6 @@ internal sealed class KernelRunner : IDisposable
         nextChunk = 0;
         failure = null;
         activeWorkers = helpers;
-        done.Reset();
         start.Release(helpers);
         Drain();
         done.Wait();
@@ -89,7 +90,7 @@ internal sealed class KernelRunner : IDisposable
             start.Wait();
             if (disposed) return;
             Drain();
-            if (Interlocked.Decrement(ref activeWorkers) == 0) done.Set();
+            if (Interlocked.Decrement(ref activeWorkers) == 0) done.Release();
         }
     }
 

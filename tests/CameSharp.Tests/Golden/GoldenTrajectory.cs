@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace CameSharp.Tests.Golden;
 
@@ -6,11 +7,14 @@ namespace CameSharp.Tests.Golden;
 public sealed record GoldenTrajectory(
     string Name,
     string Optimizer,
-    IReadOnlyDictionary<string, JsonElement> Hyper,
+    JsonObject Hyper,
     double Rtol,
     IReadOnlyList<GoldenParameter> Params,
     IReadOnlyList<GoldenStep> Steps)
 {
+    /// <summary>The engine options for this file; an unknown optimizer or hyperparameter key throws.</summary>
+    public OptimizerOptions Options() => OptimizerOptions.FromReference(Optimizer, Hyper);
+
     /// <summary>The folder named by CAMESHARP_GOLDEN_DIR, or ../shared/golden beside the repository.</summary>
     public static string Folder()
     {
@@ -31,7 +35,7 @@ public sealed record GoldenTrajectory(
     {
         using var doc = JsonDocument.Parse(File.ReadAllText(path));
         var root = doc.RootElement;
-        var hyper = root.GetProperty("hyper").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.Clone());
+        var hyper = JsonNode.Parse(root.GetProperty("hyper").GetRawText())!.AsObject();
         var ps = root.GetProperty("params").EnumerateArray().Select(p => new GoldenParameter(
             p.GetProperty("name").GetString()!,
             p.GetProperty("shape").EnumerateArray().Select(d => d.GetInt32()).ToArray(),
