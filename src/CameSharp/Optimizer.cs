@@ -52,6 +52,62 @@ public abstract class Optimizer : IDisposable
     /// </summary>
     public abstract void Step();
 
+    /// <summary>
+    /// Saves the whole optimizer state (per-parameter tensors under the official PyTorch names, step counts, group
+    /// hyperparameters, skipped steps) to a safetensors file, atomically: the data goes to a temporary file in the
+    /// same folder, is flushed to disk, and only then replaces <paramref name="path"/>, so a crash mid-write leaves
+    /// the previous checkpoint intact. Model parameters themselves are not saved.
+    /// </summary>
+    public void Save(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        string full = Path.GetFullPath(path);
+        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
+            {
+                Save(file);
+                file.Flush(flushToDisk: true);
+            }
+            File.Move(temp, full, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temp);
+            throw;
+        }
+    }
+
+    /// <summary>Writes the state as safetensors to a seekable stream (not atomic; see <see cref="Save(string)"/>).</summary>
+    public abstract void Save(Stream stream);
+
+    /// <summary>
+    /// Loads a checkpoint written by <see cref="Save(string)"/> for an optimizer of the same kind over parameters of the
+    /// same names, groups and shapes. Names, shapes, dtypes, the layout of the data and its SHA-256 are all checked
+    /// before anything changes: on any mismatch, or a truncated or corrupted file, this throws
+    /// <see cref="Checkpoints.CheckpointException"/> and the optimizer is exactly as it was.
+    /// </summary>
+    public void Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        try
+        {
+            Load(file);
+        }
+        catch (Checkpoints.CheckpointException e)
+        {
+            throw new Checkpoints.CheckpointException($"Checkpoint '{path}': {e.Message}", e.InnerException);
+        }
+    }
+
+    /// <summary>Loads a checkpoint from a stream; see <see cref="Load(string)"/>.</summary>
+    public abstract void Load(Stream stream);
+
+    /// <summary>Test hook: called after each tensor's bytes are written by <see cref="Save(Stream)"/>.</summary>
+    internal Action<long>? AfterTensorWritten { get; set; }
+
     /// <summary>Stops the worker threads.</summary>
     public void Dispose()
     {
@@ -61,7 +117,7 @@ public abstract class Optimizer : IDisposable
 }
 
 /// <summary>An optimizer whose param groups carry <typeparamref name="TOptions"/>.</summary>
-public abstract class Optimizer<TOptions> : Optimizer where TOptions : OptimizerOptions
+public abstract partial class Optimizer<TOptions> : Optimizer where TOptions : OptimizerOptions
 {
     private readonly ParamGroup<TOptions>[] groups;
     private readonly Parameter[] parameters;
