@@ -51,23 +51,15 @@ public sealed class Adafactor : Optimizer<AdafactorOptions>
     internal override ParameterState CreateState(Parameter p, AdafactorOptions options)
     {
         var state = new AdafactorState(p, options.Beta1 is not null);
-        ReserveWorkspace(p, state);
+        Workspace.ReserveSecondMoment(state.SecondMoment, p.Length);
         return state;
-    }
-
-    private void ReserveWorkspace(Parameter p, AdafactorState state)
-    {
-        if (state.SecondMoment is { Layout: var layout })
-            Workspace.Reserve(layout.PartialFloats, layout.ChunkCount);
-        else
-            Workspace.Reserve(0, new FlatLayout(p.Length).ChunkCount, p.Length);
     }
 
     /// <summary>A loaded state keeps its momentum if the file has one, even when Beta1 has since been switched off.</summary>
     internal override ParameterState CreateLoadedState(Parameter p, AdafactorOptions options, Func<string, bool> fileHasTensor)
     {
         var state = new AdafactorState(p, options.Beta1 is not null || fileHasTensor("exp_avg"));
-        ReserveWorkspace(p, state);
+        Workspace.ReserveSecondMoment(state.SecondMoment, p.Length);
         return state;
     }
 

@@ -33,10 +33,7 @@ public sealed class Came : Optimizer<CameOptions>
     internal override ParameterState CreateState(Parameter p, CameOptions options)
     {
         var state = new CameState(p);
-        if (state.SecondMoment is { Layout: var layout })
-            Workspace.Reserve(layout.PartialFloats, layout.ChunkCount);
-        else
-            Workspace.Reserve(0, new FlatLayout(p.Length).ChunkCount, p.Length);
+        Workspace.ReserveSecondMoment(state.SecondMoment, p.Length);
         return state;
     }
 

@@ -17,6 +17,13 @@ internal sealed class KernelWorkspace
 
     public long Bytes => 4L * Partials.Length + 8L * ChunkSums.Length + 4L * Elements.Length;
 
+    /// <summary>Reserves what a second moment needs: factored over <paramref name="factored"/>'s layout, or full over <paramref name="length"/> elements.</summary>
+    public void ReserveSecondMoment(FactoredMoment? factored, int length)
+    {
+        if (factored is { Layout: var layout }) Reserve(layout.PartialFloats, layout.ChunkCount);
+        else Reserve(0, new FlatLayout(length).ChunkCount, length);
+    }
+
     public void Reserve(int partialFloats, int chunks, int elements = 0)
     {
         if (Partials.Length < partialFloats) Partials = new float[partialFloats];
