@@ -50,7 +50,7 @@ public sealed class Adafactor : Optimizer<AdafactorOptions>
 
     internal override ParameterState CreateState(Parameter p, AdafactorOptions options)
     {
-        var state = new AdafactorState(p, options.Beta1 is not null);
+        var state = new AdafactorState(p, options.Beta1 is not null, ParameterState.Managed);
         Workspace.ReserveSecondMoment(state.SecondMoment, p.Length);
         return state;
     }
@@ -58,7 +58,7 @@ public sealed class Adafactor : Optimizer<AdafactorOptions>
     /// <summary>A loaded state keeps its momentum if the file has one, even when Beta1 has since been switched off.</summary>
     internal override ParameterState CreateLoadedState(Parameter p, AdafactorOptions options, Func<string, bool> fileHasTensor)
     {
-        var state = new AdafactorState(p, options.Beta1 is not null || fileHasTensor("exp_avg"));
+        var state = new AdafactorState(p, options.Beta1 is not null || fileHasTensor("exp_avg"), ParameterState.Managed);
         Workspace.ReserveSecondMoment(state.SecondMoment, p.Length);
         return state;
     }
@@ -74,14 +74,14 @@ public sealed class Adafactor : Optimizer<AdafactorOptions>
     internal override void Update(Parameter p, ParameterState s, AdafactorOptions o)
     {
         var state = (AdafactorState)s;
-        if (o.Beta1 is not null && state.ExpAvg is null)
+        if (o.Beta1 is not null && state.ExpAvg.IsEmpty)
             throw new InvalidOperationException(
                 $"parameter '{p.Name}' started without momentum (Beta1 = null); Beta1 cannot be switched on after its first step.");
         double rms = o.ScaleParameter ? TensorPrimitives.Norm(p.Data.Span) / Math.Sqrt(p.Length) : 0;
         float lr = (float)StepSize(o, state.Step, rms);
         double beta2 = Beta2(o, state.Step);
         double beta1 = o.Beta1 ?? 0;
-        float[]? momentum = o.Beta1 is null ? null : state.ExpAvg;
+        Memory<float> momentum = o.Beta1 is null ? Memory<float>.Empty : state.ExpAvg;
         float decay = (float)o.WeightDecay;
         if (state.SecondMoment is { } v)
         {
@@ -91,7 +91,7 @@ public sealed class Adafactor : Optimizer<AdafactorOptions>
         }
         else
         {
-            double squares = fullSecondMoment.Execute(Runner, Workspace, p.Grad, state.ExpAvgSq!, Workspace.Elements, beta2, (float)o.Eps1);
+            double squares = fullSecondMoment.Execute(Runner, Workspace, p.Grad, state.ExpAvgSq, Workspace.Elements, beta2, (float)o.Eps1);
             float clip = RmsClip.Scale(squares, p.Length, o.ClipThreshold);
             unfactoredApply.ExecuteAdafactor(Runner, p.Data, p.Grad, Workspace.Elements, clip, momentum, beta1, lr, decay);
         }
@@ -102,31 +102,37 @@ internal sealed class AdafactorState : ParameterState
 {
     private readonly StateTensor[] tensors;
 
-    public AdafactorState(Parameter p, bool momentum)
+    public AdafactorState(Parameter p, bool momentum, StateAllocator allocate)
     {
         var shape = p.GetShape();
-        ExpAvg = momentum ? new float[p.Length] : null;
         var list = new List<StateTensor>();
-        if (ExpAvg is not null) list.Add(new("exp_avg", ExpAvg, shape));
+        if (momentum)
+        {
+            ExpAvg = allocate("exp_avg", shape);
+            list.Add(new("exp_avg", ExpAvg, shape));
+        }
         if (p.Rank >= 2)
         {
-            SecondMoment = new FactoredMoment(new FactoredLayout(shape));
+            SecondMoment = FactoredMoment.Allocate(allocate, "exp_avg_sq", shape);
             list.Add(new("exp_avg_sq_row", SecondMoment.Row, RowShape(shape)));
             list.Add(new("exp_avg_sq_col", SecondMoment.Col, ColShape(shape)));
         }
         else
         {
-            ExpAvgSq = new float[p.Length];
+            ExpAvgSq = allocate("exp_avg_sq", shape);
             list.Add(new("exp_avg_sq", ExpAvgSq, shape));
         }
         tensors = [.. list];
     }
 
-    public float[]? ExpAvg { get; }
+    /// <summary>The momentum; empty without Beta1.</summary>
+    public Memory<float> ExpAvg { get; }
     public FactoredMoment? SecondMoment { get; }
-    public float[]? ExpAvgSq { get; }
 
-    public override long Bytes => 4L * (ExpAvg?.Length ?? 0) + (SecondMoment?.Bytes ?? 0) + 4L * (ExpAvgSq?.Length ?? 0);
+    /// <summary>The full second moment of a 1-D tensor; empty for a factored one.</summary>
+    public Memory<float> ExpAvgSq { get; }
+
+    public override long Bytes => 4L * ExpAvg.Length + (SecondMoment?.Bytes ?? 0) + 4L * ExpAvgSq.Length;
 
     public override IReadOnlyList<StateTensor> Tensors => tensors;
 }

@@ -25,7 +25,7 @@ public sealed class AdamW : Optimizer<AdamWOptions>
     internal override ParameterState CreateState(Parameter p, AdamWOptions options)
     {
         Workspace.Reserve(0, new FlatLayout(p.Length).ChunkCount);
-        return new MomentsState(p);
+        return new MomentsState(p, ParameterState.Managed);
     }
 
     internal override bool Inspect(Parameter p, ParameterState state, AdamWOptions options) =>
@@ -43,16 +43,16 @@ internal sealed class MomentsState : ParameterState
 {
     private readonly StateTensor[] tensors;
 
-    public MomentsState(Parameter p)
+    public MomentsState(Parameter p, StateAllocator allocate)
     {
         var shape = p.GetShape();
-        ExpAvg = new float[p.Length];
-        ExpAvgSq = new float[p.Length];
+        ExpAvg = allocate("exp_avg", shape);
+        ExpAvgSq = allocate("exp_avg_sq", shape);
         tensors = [new("exp_avg", ExpAvg, shape), new("exp_avg_sq", ExpAvgSq, shape)];
     }
 
-    public float[] ExpAvg { get; }
-    public float[] ExpAvgSq { get; }
+    public Memory<float> ExpAvg { get; }
+    public Memory<float> ExpAvgSq { get; }
     public override long Bytes => 8L * ExpAvg.Length;
     public override IReadOnlyList<StateTensor> Tensors => tensors;
 }

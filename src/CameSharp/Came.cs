@@ -32,7 +32,7 @@ public sealed class Came : Optimizer<CameOptions>
 
     internal override ParameterState CreateState(Parameter p, CameOptions options)
     {
-        var state = new CameState(p);
+        var state = new CameState(p, ParameterState.Managed);
         Workspace.ReserveSecondMoment(state.SecondMoment, p.Length);
         return state;
     }
@@ -63,7 +63,7 @@ public sealed class Came : Optimizer<CameOptions>
         }
         else
         {
-            double squares = fullSecondMoment.Execute(Runner, Workspace, p.Grad, state.ExpAvgSq!, Workspace.Elements,
+            double squares = fullSecondMoment.Execute(Runner, Workspace, p.Grad, state.ExpAvgSq, Workspace.Elements,
                 o.Beta2, (float)o.Eps1);
             float clip = RmsClip.Scale(squares, p.Length, o.ClipThreshold);
             unfactoredApply.ExecuteCame(Runner, p.Data, p.Grad, Workspace.Elements, clip, state.ExpAvg, o.Beta1, lr, decay);
@@ -75,15 +75,14 @@ internal sealed class CameState : ParameterState
 {
     private readonly StateTensor[] tensors;
 
-    public CameState(Parameter p)
+    public CameState(Parameter p, StateAllocator allocate)
     {
         var shape = p.GetShape();
-        ExpAvg = new float[p.Length];
+        ExpAvg = allocate("exp_avg", shape);
         if (p.Rank >= 2)
         {
-            var layout = new FactoredLayout(shape);
-            SecondMoment = new FactoredMoment(layout);
-            Instability = new FactoredMoment(layout);
+            SecondMoment = FactoredMoment.Allocate(allocate, "exp_avg_sq", shape);
+            Instability = FactoredMoment.Allocate(allocate, "exp_avg_res", shape);
             tensors =
             [
                 new("exp_avg", ExpAvg, shape),
@@ -95,13 +94,13 @@ internal sealed class CameState : ParameterState
         }
         else
         {
-            ExpAvgSq = new float[p.Length];
+            ExpAvgSq = allocate("exp_avg_sq", shape);
             tensors = [new("exp_avg", ExpAvg, shape), new("exp_avg_sq", ExpAvgSq, shape)];
         }
     }
 
     /// <summary>m, the momentum of the clipped update.</summary>
-    public float[] ExpAvg { get; }
+    public Memory<float> ExpAvg { get; }
 
     /// <summary>The factored second moment (tensors of two or more dimensions).</summary>
     public FactoredMoment? SecondMoment { get; }
@@ -110,10 +109,10 @@ internal sealed class CameState : ParameterState
     public FactoredMoment? Instability { get; }
 
     /// <summary>The full second moment (1-D tensors).</summary>
-    public float[]? ExpAvgSq { get; }
+    public Memory<float> ExpAvgSq { get; }
 
     public override long Bytes =>
-        4L * ExpAvg.Length + (SecondMoment?.Bytes ?? 0) + (Instability?.Bytes ?? 0) + 4L * (ExpAvgSq?.Length ?? 0);
+        4L * ExpAvg.Length + (SecondMoment?.Bytes ?? 0) + (Instability?.Bytes ?? 0) + 4L * ExpAvgSq.Length;
 
     public override IReadOnlyList<StateTensor> Tensors => tensors;
 }

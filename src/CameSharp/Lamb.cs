@@ -29,7 +29,7 @@ public sealed class Lamb : Optimizer<LambOptions>
     internal override ParameterState CreateState(Parameter p, LambOptions options)
     {
         Workspace.Reserve(0, new FlatLayout(p.Length).ChunkCount);
-        return new MomentsState(p);
+        return new MomentsState(p, ParameterState.Managed);
     }
 
     internal override bool Inspect(Parameter p, ParameterState state, LambOptions options) =>

@@ -19,8 +19,8 @@ public abstract partial class Optimizer<TOptions>
         foreach (var p in parameters)
         {
             if (!states.TryGetValue(p, out var state)) continue;
-            foreach (var t in state.Tensors) tensors.Add(new($"{p.Name}.{t.Name}", t.Shape, t.Data, 0));
-            tensors.Add(new($"{p.Name}.step", [], null, state.Step));
+            foreach (var t in state.Tensors) tensors.Add(new($"{p.Name}.{t.Name}", t.Shape, t.Data, null));
+            tensors.Add(new($"{p.Name}.step", [], ReadOnlyMemory<float>.Empty, state.Step));
         }
         var metadata = new Dictionary<string, string>
         {
@@ -49,7 +49,7 @@ public abstract partial class Optimizer<TOptions>
         // Stage every parameter's state, and map each tensor of the file to the staged array it fills.
         var byName = entries.ToDictionary(e => e.Name, StringComparer.Ordinal);
         var staged = new Dictionary<Parameter, ParameterState>(ReferenceEqualityComparer.Instance);
-        var targets = new Dictionary<string, float[]>(StringComparer.Ordinal);
+        var targets = new Dictionary<string, Memory<float>>(StringComparer.Ordinal);
         var steps = new Dictionary<string, Parameter>(StringComparer.Ordinal);
         for (int g = 0; g < groups.Length; g++)
         {
@@ -77,7 +77,7 @@ public abstract partial class Optimizer<TOptions>
         var stepValues = steps.Keys.ToDictionary(name => name, _ => new long[1], StringComparer.Ordinal);
         SafeTensorsFile.ReadData(stream, header, Meta(SafeTensorsFile.ChecksumKey), entries, entry =>
             targets.TryGetValue(entry.Name, out var floats)
-                ? MemoryMarshal.AsBytes(floats.AsSpan())
+                ? MemoryMarshal.AsBytes(floats.Span)
                 : MemoryMarshal.AsBytes(stepValues[entry.Name].AsSpan()));
         foreach (var (name, p) in steps)
         {

@@ -1,7 +1,14 @@
 namespace CameSharp;
 
 /// <summary>A named state tensor, under the official PyTorch implementation's name (exp_avg, exp_avg_sq_row, ...).</summary>
-internal readonly record struct StateTensor(string Name, float[] Data, int[] Shape);
+internal readonly record struct StateTensor(string Name, Memory<float> Data, int[] Shape);
+
+/// <summary>
+/// Supplies the memory of one state tensor, named as in the official code (exp_avg, exp_avg_sq_row, ...), zeroed.
+/// The engine allocates managed arrays; the TorchSharp adapter hands out the memory of tensors it owns, so that the
+/// engine's kernels update torch state in place.
+/// </summary>
+internal delegate Memory<float> StateAllocator(string name, int[] shape);
 
 /// <summary>What an optimizer keeps for one parameter between steps.</summary>
 internal abstract class ParameterState
@@ -14,6 +21,9 @@ internal abstract class ParameterState
 
     /// <summary>The tensors that carry the state from step to step, in a fixed order.</summary>
     public abstract IReadOnlyList<StateTensor> Tensors { get; }
+
+    /// <summary>Zeroed managed arrays: the engine's own state.</summary>
+    public static readonly StateAllocator Managed = (_, shape) => new float[shape.Aggregate(1, (a, b) => a * b)];
 
     protected static int[] RowShape(ReadOnlySpan<int> shape) => shape[..^1].ToArray();
 

@@ -158,10 +158,10 @@ public sealed class OptimizerTests
 
     internal static IEnumerable<float> StateValues(Optimizer opt) => opt switch
     {
-        Optimizer<CameOptions> o => o.States.Values.SelectMany(s => s.Tensors).SelectMany(t => t.Data),
-        Optimizer<AdafactorOptions> o => o.States.Values.SelectMany(s => s.Tensors).SelectMany(t => t.Data),
-        Optimizer<AdamWOptions> o => o.States.Values.SelectMany(s => s.Tensors).SelectMany(t => t.Data),
-        Optimizer<LambOptions> o => o.States.Values.SelectMany(s => s.Tensors).SelectMany(t => t.Data),
+        Optimizer<CameOptions> o => o.States.Values.SelectMany(s => s.Tensors).SelectMany(t => t.Data.ToArray()),
+        Optimizer<AdafactorOptions> o => o.States.Values.SelectMany(s => s.Tensors).SelectMany(t => t.Data.ToArray()),
+        Optimizer<AdamWOptions> o => o.States.Values.SelectMany(s => s.Tensors).SelectMany(t => t.Data.ToArray()),
+        Optimizer<LambOptions> o => o.States.Values.SelectMany(s => s.Tensors).SelectMany(t => t.Data.ToArray()),
         _ => throw new NotSupportedException(),
     };
 

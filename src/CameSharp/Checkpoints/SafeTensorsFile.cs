@@ -13,10 +13,10 @@ internal sealed record SafeTensorsEntry(string Name, string DType, long[] Shape,
 }
 
 /// <summary>A tensor to write: float32 data or one int64 scalar (a step count).</summary>
-internal readonly record struct SafeTensorsTensor(string Name, int[] Shape, float[]? Floats, long Scalar)
+internal readonly record struct SafeTensorsTensor(string Name, int[] Shape, ReadOnlyMemory<float> Floats, long? Scalar)
 {
-    public string DType => Floats is null ? "I64" : "F32";
-    public long ByteLength => Floats is null ? 8 : 4L * Floats.Length;
+    public string DType => Scalar is null ? "F32" : "I64";
+    public long ByteLength => Scalar is null ? 4L * Floats.Length : 8;
 }
 
 /// <summary>Where a tensor's bytes go when the data section is read.</summary>
@@ -53,12 +53,12 @@ internal static class SafeTensorsFile
         foreach (var t in tensors)
         {
             ReadOnlySpan<byte> bytes;
-            if (t.Floats is { } floats) bytes = MemoryMarshal.AsBytes(floats.AsSpan());
-            else
+            if (t.Scalar is { } value)
             {
-                BinaryPrimitives.WriteInt64LittleEndian(scalar, t.Scalar);
+                BinaryPrimitives.WriteInt64LittleEndian(scalar, value);
                 bytes = scalar;
             }
+            else bytes = MemoryMarshal.AsBytes(t.Floats.Span);
             stream.Write(bytes);
             sha.AppendData(bytes);
             written += bytes.Length;

@@ -9,13 +9,13 @@ namespace CameSharp.Kernels;
 internal sealed class AdafactorApplyJob : FactoredJob
 {
     private Memory<float> param, grad;
-    private float[]? expAvg;
+    private Memory<float> expAvg;
     private float[] rowFactor = [], colFactor = [];
     private double beta1;
     private float scale, decay;
 
     public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, FactoredMoment secondMoment,
-        float clipScale, float learningRate, float[]? momentum, double b1, float weightDecay)
+        float clipScale, float learningRate, Memory<float> momentum, double b1, float weightDecay)
     {
         Prepare(secondMoment.Layout);
         param = parameter;
@@ -35,12 +35,13 @@ internal sealed class AdafactorApplyJob : FactoredJob
         ReadOnlySpan<float> c = colFactor.AsSpan(batch * cols, cols);
         Span<float> allP = param.Span;
         ReadOnlySpan<float> allG = grad.Span;
+        Span<float> allM = expAvg.Span;
         for (int i = firstRow; i < endRow; i++)
         {
             int offset = RowOffset(batch, i);
             float rs = rowFactor[batch * Layout.Rows + i] * scale;
             ElementwiseUpdate.Adafactor(allP.Slice(offset, cols), allG.Slice(offset, cols), c, rs,
-                expAvg is null ? default : expAvg.AsSpan(offset, cols), expAvg is not null, beta1, decay);
+                allM.IsEmpty ? default : allM.Slice(offset, cols), !allM.IsEmpty, beta1, decay);
         }
     }
 }

@@ -9,10 +9,10 @@ namespace CameSharp.Kernels;
 internal sealed class AdamWJob : FlatJob
 {
     private Memory<float> param, grad;
-    private float[] expAvg = [], expAvgSq = [];
+    private Memory<float> expAvg, expAvgSq;
     private float decayFactor, rest1, beta2, rest2, stepSize, bc2Sqrt, eps;
 
-    public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, float[] m, float[] v,
+    public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, Memory<float> m, Memory<float> v,
         double lr, double b1, double b2, double epsilon, double weightDecay, long step)
     {
         param = parameter;
@@ -33,8 +33,8 @@ internal sealed class AdamWJob : FlatJob
     {
         Span<float> p = param.Span.Slice(start, count);
         ReadOnlySpan<float> g = grad.Span.Slice(start, count);
-        Span<float> m = expAvg.AsSpan(start, count);
-        Span<float> v = expAvgSq.AsSpan(start, count);
+        Span<float> m = expAvg.Span.Slice(start, count);
+        Span<float> v = expAvgSq.Span.Slice(start, count);
         var decayv = new Vector<float>(decayFactor);
         var w1 = new Vector<float>(rest1);
         var b2v = new Vector<float>(beta2);

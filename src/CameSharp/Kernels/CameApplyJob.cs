@@ -9,10 +9,11 @@ namespace CameSharp.Kernels;
 internal sealed class CameApplyJob : FactoredJob
 {
     private Memory<float> param;
-    private float[] expAvg = [], rowFactor = [], colFactor = [];
+    private Memory<float> expAvg;
+    private float[] rowFactor = [], colFactor = [];
     private float lr, decay;
 
-    public void Execute(KernelRunner runner, Memory<float> parameter, float[] momentum, FactoredMoment instability, float learningRate, float weightDecay)
+    public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> momentum, FactoredMoment instability, float learningRate, float weightDecay)
     {
         Prepare(instability.Layout);
         param = parameter;
@@ -29,13 +30,14 @@ internal sealed class CameApplyJob : FactoredJob
         int cols = Layout.Cols;
         ReadOnlySpan<float> c = colFactor.AsSpan(batch * cols, cols);
         Span<float> all = param.Span;
+        ReadOnlySpan<float> allM = expAvg.Span;
         var lrv = new Vector<float>(lr);
         var decayv = new Vector<float>(decay);
         for (int i = firstRow; i < endRow; i++)
         {
             int offset = RowOffset(batch, i);
             Span<float> p = all.Slice(offset, cols);
-            ReadOnlySpan<float> m = expAvg.AsSpan(offset, cols);
+            ReadOnlySpan<float> m = allM.Slice(offset, cols);
             float r = rowFactor[batch * Layout.Rows + i];
             var rv = new Vector<float>(r);
             int j = 0;

@@ -9,11 +9,12 @@ namespace CameSharp.Kernels;
 internal sealed class CameMomentumJob : RowColumnMeansJob
 {
     private Memory<float> grad;
-    private float[] expAvg = [], rowFactor = [], colFactor = [];
+    private Memory<float> expAvg;
+    private float[] rowFactor = [], colFactor = [];
     private float clip, beta1, rest, eps2;
 
     public void Execute(KernelRunner runner, KernelWorkspace workspace, Memory<float> gradient, FactoredMoment secondMoment,
-        float clipScale, float[] momentum, double b1, float epsilon2, FactoredMoment instability)
+        float clipScale, Memory<float> momentum, double b1, float epsilon2, FactoredMoment instability)
     {
         grad = gradient;
         rowFactor = secondMoment.RowFactor;
@@ -30,7 +31,7 @@ internal sealed class CameMomentumJob : RowColumnMeansJob
     {
         int cols = Layout.Cols, offset = RowOffset(batch, row);
         ReadOnlySpan<float> g = grad.Span.Slice(offset, cols);
-        Span<float> m = expAvg.AsSpan(offset, cols);
+        Span<float> m = expAvg.Span.Slice(offset, cols);
         ReadOnlySpan<float> c = colFactor.AsSpan(batch * cols, cols);
         float r = rowFactor[batch * Layout.Rows + row];
         var rv = new Vector<float>(r);

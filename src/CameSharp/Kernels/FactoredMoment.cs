@@ -8,22 +8,28 @@ namespace CameSharp.Kernels;
 /// </summary>
 internal sealed class FactoredMoment
 {
-    public FactoredMoment(FactoredLayout layout)
+    public FactoredMoment(FactoredLayout layout, Memory<float> row, Memory<float> col)
     {
+        if (row.Length != layout.Batches * layout.Rows || col.Length != layout.Batches * layout.Cols)
+            throw new ArgumentException("row and column memory must match the layout.");
         Layout = layout;
-        Row = new float[layout.Batches * layout.Rows];
-        Col = new float[layout.Batches * layout.Cols];
-        RowFactor = new float[Row.Length];
-        ColFactor = new float[Col.Length];
+        Row = row;
+        Col = col;
+        RowFactor = new float[row.Length];
+        ColFactor = new float[col.Length];
     }
+
+    /// <summary>A factored moment whose EMAs come from <paramref name="allocate"/> under <paramref name="name"/>_row and _col.</summary>
+    public static FactoredMoment Allocate(StateAllocator allocate, string name, int[] shape) =>
+        new(new FactoredLayout(shape), allocate($"{name}_row", shape[..^1]), allocate($"{name}_col", [.. shape[..^2], shape[^1]]));
 
     public FactoredLayout Layout { get; }
 
     /// <summary>EMA of the row means (the reference's <c>exp_avg_sq_row</c> / <c>exp_avg_res_row</c>).</summary>
-    public float[] Row { get; }
+    public Memory<float> Row { get; }
 
     /// <summary>EMA of the column means (<c>exp_avg_sq_col</c> / <c>exp_avg_res_col</c>).</summary>
-    public float[] Col { get; }
+    public Memory<float> Col { get; }
 
     /// <summary>First this step's row means of X; after <see cref="Commit"/>, rsqrt(row_i / mean(row)).</summary>
     public float[] RowFactor { get; }
@@ -40,19 +46,20 @@ internal sealed class FactoredMoment
     /// <summary>Folds this step's means into the EMAs with decay <paramref name="beta"/>, then forms the factors.</summary>
     public void Commit(double beta)
     {
-        Ema(Row, RowFactor, beta);
-        Ema(Col, ColFactor, beta);
+        Span<float> rowEma = Row.Span, colEma = Col.Span;
+        Ema(rowEma, RowFactor, beta);
+        Ema(colEma, ColFactor, beta);
         int rows = Layout.Rows, cols = Layout.Cols;
         for (int b = 0; b < Layout.Batches; b++)
         {
-            ReadOnlySpan<float> row = Row.AsSpan(b * rows, rows);
+            ReadOnlySpan<float> row = rowEma.Slice(b * rows, rows);
             double mean = 0;
             foreach (float r in row) mean += r;
             mean /= rows;
             Span<float> rowFactor = RowFactor.AsSpan(b * rows, rows);
             for (int i = 0; i < rows; i++) rowFactor[i] = (float)(1.0 / Math.Sqrt(row[i] / mean));
         }
-        for (int j = 0; j < Col.Length; j++) ColFactor[j] = (float)(1.0 / Math.Sqrt(Col[j]));
+        for (int j = 0; j < colEma.Length; j++) ColFactor[j] = (float)(1.0 / Math.Sqrt(colEma[j]));
     }
 
     /// <summary>ema = β·ema + (1 − β)·mean, the reference's <c>mul_(β).add_(mean, alpha=1-β)</c>.</summary>

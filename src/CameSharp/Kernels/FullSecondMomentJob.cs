@@ -9,11 +9,12 @@ namespace CameSharp.Kernels;
 internal sealed class FullSecondMomentJob : FlatJob
 {
     private Memory<float> grad;
-    private float[] expAvgSq = [], denominator = [];
+    private Memory<float> expAvgSq;
+    private float[] denominator = [];
     private double[] sums = [];
     private float beta2, rest, eps1;
 
-    public double Execute(KernelRunner runner, KernelWorkspace workspace, Memory<float> gradient, float[] secondMoment,
+    public double Execute(KernelRunner runner, KernelWorkspace workspace, Memory<float> gradient, Memory<float> secondMoment,
         float[] rsqrtSecondMoment, double b2, float epsilon1)
     {
         grad = gradient;
@@ -30,7 +31,7 @@ internal sealed class FullSecondMomentJob : FlatJob
     protected override void ProcessRange(int chunk, int start, int count)
     {
         ReadOnlySpan<float> g = grad.Span.Slice(start, count);
-        Span<float> v = expAvgSq.AsSpan(start, count);
+        Span<float> v = expAvgSq.Span.Slice(start, count);
         Span<float> d = denominator.AsSpan(start, count);
         var b2v = new Vector<float>(beta2);
         var restv = new Vector<float>(rest);

@@ -10,14 +10,14 @@ namespace CameSharp.Kernels;
 internal sealed class LambJob : FlatJob
 {
     private Memory<float> param, grad;
-    private float[] expAvg = [], expAvgSq = [];
+    private Memory<float> expAvg, expAvgSq;
     private double[] sums = [];
     private float beta1, rest1, beta2, rest2, invBc1, invBc2, eps, decay, scale;
     private bool applying;
 
     /// <summary>Updates the moments and returns (Σ r², Σ p²).</summary>
     public (double UpdateSquares, double ParamSquares) UpdateMoments(KernelRunner runner, KernelWorkspace workspace,
-        Memory<float> parameter, Memory<float> gradient, float[] m, float[] v, double b1, double b2, double epsilon,
+        Memory<float> parameter, Memory<float> gradient, Memory<float> m, Memory<float> v, double b1, double b2, double epsilon,
         double weightDecay, long step)
     {
         param = parameter;
@@ -49,8 +49,8 @@ internal sealed class LambJob : FlatJob
     protected override void ProcessRange(int chunk, int start, int count)
     {
         Span<float> p = param.Span.Slice(start, count);
-        Span<float> m = expAvg.AsSpan(start, count);
-        Span<float> v = expAvgSq.AsSpan(start, count);
+        Span<float> m = expAvg.Span.Slice(start, count);
+        Span<float> v = expAvgSq.Span.Slice(start, count);
         var ib1 = new Vector<float>(invBc1);
         var ib2 = new Vector<float>(invBc2);
         var epsv = new Vector<float>(eps);

@@ -5,14 +5,14 @@ internal sealed class UnfactoredApplyJob : FlatJob
 {
     private Memory<float> param, grad;
     private float[] rsqrtV = [];
-    private float[]? expAvg;
+    private Memory<float> expAvg;
     private bool came;
     private double beta1;
     private float clip, lr, decay;
 
     /// <summary>CAME: m ← β1·m + (1 − β1)·clip·g·rsqrt(v); p ← p − η·λ·p − η·m.</summary>
     public void ExecuteCame(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, float[] rsqrtSecondMoment,
-        float clipScale, float[] momentum, double b1, float learningRate, float weightDecay)
+        float clipScale, Memory<float> momentum, double b1, float learningRate, float weightDecay)
     {
         Set(parameter, gradient, rsqrtSecondMoment, clipScale, momentum, b1, learningRate, weightDecay, came: true);
         Execute(runner, parameter.Length);
@@ -20,14 +20,14 @@ internal sealed class UnfactoredApplyJob : FlatJob
 
     /// <summary>Adafactor: u = η·clip·g·rsqrt(v), optional momentum on u; p ← p − η·λ·p − u.</summary>
     public void ExecuteAdafactor(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, float[] rsqrtSecondMoment,
-        float clipScale, float[]? momentum, double b1, float learningRate, float weightDecay)
+        float clipScale, Memory<float> momentum, double b1, float learningRate, float weightDecay)
     {
         Set(parameter, gradient, rsqrtSecondMoment, clipScale, momentum, b1, learningRate, weightDecay, came: false);
         Execute(runner, parameter.Length);
     }
 
     private void Set(Memory<float> parameter, Memory<float> gradient, float[] rsqrtSecondMoment, float clipScale,
-        float[]? momentum, double b1, float learningRate, float weightDecay, bool came)
+        Memory<float> momentum, double b1, float learningRate, float weightDecay, bool came)
     {
         param = parameter;
         grad = gradient;
@@ -45,10 +45,10 @@ internal sealed class UnfactoredApplyJob : FlatJob
         Span<float> p = param.Span.Slice(start, count);
         ReadOnlySpan<float> g = grad.Span.Slice(start, count);
         ReadOnlySpan<float> d = rsqrtV.AsSpan(start, count);
-        Span<float> m = expAvg is null ? default : expAvg.AsSpan(start, count);
+        Span<float> m = expAvg.IsEmpty ? default : expAvg.Span.Slice(start, count);
         if (came)
             ElementwiseUpdate.CameUnfactored(p, g, d, clip, m, beta1, lr, decay);
         else
-            ElementwiseUpdate.Adafactor(p, g, d, clip * lr, m, expAvg is not null, beta1, decay);
+            ElementwiseUpdate.Adafactor(p, g, d, clip * lr, m, !expAvg.IsEmpty, beta1, decay);
     }
 }

@@ -67,7 +67,7 @@ public sealed class CheckpointTests : IDisposable
         var expAvg = header.RootElement.GetProperty("layer.weight.exp_avg");
         long at = 8 + headerLength + expAvg.GetProperty("data_offsets")[0].GetInt64();
         var values = MemoryMarshal.Cast<byte, float>(bytes.AsSpan((int)at, 30 * 4)).ToArray();
-        var state = ((Came)f.Optimizer).States[f.W].Tensors.Single(t => t.Name == "exp_avg").Data;
+        var state = ((Came)f.Optimizer).States[f.W].Tensors.Single(t => t.Name == "exp_avg").Data.ToArray();
         Assert.Equal(state, values);
 
         var meta = header.RootElement.GetProperty("__metadata__");

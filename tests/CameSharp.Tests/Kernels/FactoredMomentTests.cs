@@ -18,14 +18,14 @@ public sealed class FactoredMomentTests
     [Fact]
     public void Commit_forms_the_rank_one_rsqrt_factors_per_matrix()
     {
-        var moment = new FactoredMoment(new FactoredLayout([2, 2, 3]));
+        var moment = FactoredMoment.Allocate(CameSharp.ParameterState.Managed, "exp_avg_sq", [2, 2, 3]);
         float[] rowMeans = [1, 3, 2, 6];
         float[] colMeans = [4, 1, 0.25f, 9, 16, 1];
         rowMeans.CopyTo(moment.RowFactor, 0);
         colMeans.CopyTo(moment.ColFactor, 0);
         moment.Commit(0.0);
-        Assert.Equal(rowMeans, moment.Row);
-        Assert.Equal(colMeans, moment.Col);
+        Assert.Equal(rowMeans, moment.Row.ToArray());
+        Assert.Equal(colMeans, moment.Col.ToArray());
         // Matrix 0: mean(row) = 2, so r = rsqrt([0.5, 1.5]); matrix 1: mean 4, r = rsqrt([0.5, 1.5]).
         double[] r = [1 / Math.Sqrt(0.5), 1 / Math.Sqrt(1.5), 1 / Math.Sqrt(0.5), 1 / Math.Sqrt(1.5)];
         for (int i = 0; i < 4; i++) Assert.Equal(r[i], moment.RowFactor[i], 6);
@@ -36,7 +36,7 @@ public sealed class FactoredMomentTests
     [Fact]
     public void Holds_two_emas_and_two_factor_vectors()
     {
-        var moment = new FactoredMoment(new FactoredLayout([3, 5, 7]));
+        var moment = FactoredMoment.Allocate(CameSharp.ParameterState.Managed, "exp_avg_sq", [3, 5, 7]);
         Assert.Equal(4L * 2 * (3 * 5 + 3 * 7), moment.Bytes);
     }
 }
