@@ -28,6 +28,11 @@ public sealed class Adafactor : Optimizer<AdafactorOptions>
     {
     }
 
+    /// <summary>A kernel host: steps tensors owned by the caller (see <see cref="Optimizer{TOptions}"/>).</summary>
+    internal Adafactor() : base([], kernelHost: true)
+    {
+    }
+
     /// <summary>
     /// The step size η_t a parameter takes at step <paramref name="step"/>: the relative step
     /// min(1e-2 or 1e-6·t, 1/√t) or the external learning rate, times max(ε2, RMS(p)) when scaling by the parameter.
@@ -48,9 +53,24 @@ public sealed class Adafactor : Optimizer<AdafactorOptions>
         return 1.0 - Math.Pow(step, options.DecayRate);
     }
 
-    internal override ParameterState CreateState(Parameter p, AdafactorOptions options)
+    /// <summary>The state tensors of a parameter of <paramref name="shape"/>, by the official names, in order.</summary>
+    internal static IEnumerable<(string Name, int[] Shape)> StateLayout(int[] shape, bool momentum)
     {
-        var state = new AdafactorState(p, options.Beta1 is not null, ParameterState.Managed);
+        if (momentum) yield return ("exp_avg", shape);
+        if (shape.Length >= 2)
+        {
+            yield return ("exp_avg_sq_row", ParameterState.RowShape(shape));
+            yield return ("exp_avg_sq_col", ParameterState.ColShape(shape));
+        }
+        else
+        {
+            yield return ("exp_avg_sq", shape);
+        }
+    }
+
+    internal override ParameterState CreateState(Parameter p, AdafactorOptions options, StateAllocator allocate)
+    {
+        var state = new AdafactorState(p, options.Beta1 is not null, allocate);
         Workspace.ReserveSecondMoment(state.SecondMoment, p.Length);
         return state;
     }
@@ -105,24 +125,10 @@ internal sealed class AdafactorState : ParameterState
     public AdafactorState(Parameter p, bool momentum, StateAllocator allocate)
     {
         var shape = p.GetShape();
-        var list = new List<StateTensor>();
-        if (momentum)
-        {
-            ExpAvg = allocate("exp_avg", shape);
-            list.Add(new("exp_avg", ExpAvg, shape));
-        }
-        if (p.Rank >= 2)
-        {
-            SecondMoment = FactoredMoment.Allocate(allocate, "exp_avg_sq", shape);
-            list.Add(new("exp_avg_sq_row", SecondMoment.Row, RowShape(shape)));
-            list.Add(new("exp_avg_sq_col", SecondMoment.Col, ColShape(shape)));
-        }
-        else
-        {
-            ExpAvgSq = allocate("exp_avg_sq", shape);
-            list.Add(new("exp_avg_sq", ExpAvgSq, shape));
-        }
-        tensors = [.. list];
+        tensors = AllocateAll(Adafactor.StateLayout(shape, momentum), allocate);
+        ExpAvg = Find(tensors, "exp_avg");
+        ExpAvgSq = Find(tensors, "exp_avg_sq");
+        SecondMoment = Factored(tensors, "exp_avg_sq", shape);
     }
 
     /// <summary>The momentum; empty without Beta1.</summary>

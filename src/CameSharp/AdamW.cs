@@ -22,10 +22,10 @@ public sealed class AdamW : Optimizer<AdamWOptions>
     {
     }
 
-    internal override ParameterState CreateState(Parameter p, AdamWOptions options)
+    internal override ParameterState CreateState(Parameter p, AdamWOptions options, StateAllocator allocate)
     {
         Workspace.Reserve(0, new FlatLayout(p.Length).ChunkCount);
-        return new MomentsState(p, ParameterState.Managed);
+        return new MomentsState(p, allocate);
     }
 
     internal override bool Inspect(Parameter p, ParameterState state, AdamWOptions options) =>
@@ -45,11 +45,13 @@ internal sealed class MomentsState : ParameterState
 
     public MomentsState(Parameter p, StateAllocator allocate)
     {
-        var shape = p.GetShape();
-        ExpAvg = allocate("exp_avg", shape);
-        ExpAvgSq = allocate("exp_avg_sq", shape);
-        tensors = [new("exp_avg", ExpAvg, shape), new("exp_avg_sq", ExpAvgSq, shape)];
+        tensors = AllocateAll(Layout(p.GetShape()), allocate);
+        ExpAvg = Find(tensors, "exp_avg");
+        ExpAvgSq = Find(tensors, "exp_avg_sq");
     }
+
+    /// <summary>The state tensors of a parameter of <paramref name="shape"/>: Adam's two moments.</summary>
+    public static IEnumerable<(string Name, int[] Shape)> Layout(int[] shape) => [("exp_avg", shape), ("exp_avg_sq", shape)];
 
     public Memory<float> ExpAvg { get; }
     public Memory<float> ExpAvgSq { get; }

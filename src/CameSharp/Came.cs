@@ -30,9 +30,31 @@ public sealed class Came : Optimizer<CameOptions>
     {
     }
 
-    internal override ParameterState CreateState(Parameter p, CameOptions options)
+    /// <summary>A kernel host: steps tensors owned by the caller (see <see cref="Optimizer{TOptions}"/>).</summary>
+    internal Came() : base([], kernelHost: true)
     {
-        var state = new CameState(p, ParameterState.Managed);
+    }
+
+    /// <summary>The state tensors of a parameter of <paramref name="shape"/>, by the official names, in order.</summary>
+    internal static IEnumerable<(string Name, int[] Shape)> StateLayout(int[] shape)
+    {
+        yield return ("exp_avg", shape);
+        if (shape.Length >= 2)
+        {
+            yield return ("exp_avg_sq_row", ParameterState.RowShape(shape));
+            yield return ("exp_avg_sq_col", ParameterState.ColShape(shape));
+            yield return ("exp_avg_res_row", ParameterState.RowShape(shape));
+            yield return ("exp_avg_res_col", ParameterState.ColShape(shape));
+        }
+        else
+        {
+            yield return ("exp_avg_sq", shape);
+        }
+    }
+
+    internal override ParameterState CreateState(Parameter p, CameOptions options, StateAllocator allocate)
+    {
+        var state = new CameState(p, allocate);
         Workspace.ReserveSecondMoment(state.SecondMoment, p.Length);
         return state;
     }
@@ -78,25 +100,11 @@ internal sealed class CameState : ParameterState
     public CameState(Parameter p, StateAllocator allocate)
     {
         var shape = p.GetShape();
-        ExpAvg = allocate("exp_avg", shape);
-        if (p.Rank >= 2)
-        {
-            SecondMoment = FactoredMoment.Allocate(allocate, "exp_avg_sq", shape);
-            Instability = FactoredMoment.Allocate(allocate, "exp_avg_res", shape);
-            tensors =
-            [
-                new("exp_avg", ExpAvg, shape),
-                new("exp_avg_sq_row", SecondMoment.Row, RowShape(shape)),
-                new("exp_avg_sq_col", SecondMoment.Col, ColShape(shape)),
-                new("exp_avg_res_row", Instability.Row, RowShape(shape)),
-                new("exp_avg_res_col", Instability.Col, ColShape(shape)),
-            ];
-        }
-        else
-        {
-            ExpAvgSq = allocate("exp_avg_sq", shape);
-            tensors = [new("exp_avg", ExpAvg, shape), new("exp_avg_sq", ExpAvgSq, shape)];
-        }
+        tensors = AllocateAll(Came.StateLayout(shape), allocate);
+        ExpAvg = Find(tensors, "exp_avg");
+        ExpAvgSq = Find(tensors, "exp_avg_sq");
+        SecondMoment = Factored(tensors, "exp_avg_sq", shape);
+        Instability = Factored(tensors, "exp_avg_res", shape);
     }
 
     /// <summary>m, the momentum of the clipped update.</summary>

@@ -22,14 +22,19 @@ public sealed class Lamb : Optimizer<LambOptions>
     {
     }
 
+    /// <summary>A kernel host: steps tensors owned by the caller (see <see cref="Optimizer{TOptions}"/>).</summary>
+    internal Lamb() : base([], kernelHost: true)
+    {
+    }
+
     /// <summary>The trust ratio ‖p‖ / ‖r‖, or 1 where either norm is 0.</summary>
     public static double TrustRatio(double parameterNorm, double updateNorm) =>
         parameterNorm > 0 && updateNorm > 0 ? parameterNorm / updateNorm : 1.0;
 
-    internal override ParameterState CreateState(Parameter p, LambOptions options)
+    internal override ParameterState CreateState(Parameter p, LambOptions options, StateAllocator allocate)
     {
         Workspace.Reserve(0, new FlatLayout(p.Length).ChunkCount);
-        return new MomentsState(p, ParameterState.Managed);
+        return new MomentsState(p, allocate);
     }
 
     internal override bool Inspect(Parameter p, ParameterState state, LambOptions options) =>

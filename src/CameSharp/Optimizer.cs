@@ -124,11 +124,16 @@ public abstract partial class Optimizer<TOptions> : Optimizer where TOptions : O
     private readonly Dictionary<Parameter, ParameterState> states = new(ReferenceEqualityComparer.Instance);
     private readonly List<Parameter> createdThisStep = [];
 
-    private protected Optimizer(IEnumerable<ParamGroup<TOptions>> paramGroups)
+    /// <param name="paramGroups">The groups; at least one unless <paramref name="kernelHost"/>.</param>
+    /// <param name="kernelHost">
+    /// True for an optimizer without parameters whose <see cref="CreateState"/>, <see cref="Inspect"/> and
+    /// <see cref="Update"/> step tensors owned by someone else (the TorchSharp adapter's fast path).
+    /// </param>
+    private protected Optimizer(IEnumerable<ParamGroup<TOptions>> paramGroups, bool kernelHost = false)
     {
         ArgumentNullException.ThrowIfNull(paramGroups);
         groups = paramGroups.ToArray();
-        if (groups.Length == 0) throw new ArgumentException("at least one param group is required.", nameof(paramGroups));
+        if (groups.Length == 0 && !kernelHost) throw new ArgumentException("at least one param group is required.", nameof(paramGroups));
         var seen = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var group in groups)
@@ -174,7 +179,7 @@ public abstract partial class Optimizer<TOptions> : Optimizer where TOptions : O
                 if (!p.HasGrad) continue;
                 if (!states.TryGetValue(p, out var state))
                 {
-                    state = CreateState(p, group.Options);
+                    state = CreateState(p, group.Options, ParameterState.Managed);
                     states.Add(p, state);
                     createdThisStep.Add(p);
                 }
@@ -208,8 +213,8 @@ public abstract partial class Optimizer<TOptions> : Optimizer where TOptions : O
 
     internal IReadOnlyDictionary<Parameter, ParameterState> States => states;
 
-    /// <summary>Creates a parameter's state at its first step, and reserves the workspace it will need.</summary>
-    internal abstract ParameterState CreateState(Parameter p, TOptions options);
+    /// <summary>Creates a parameter's state in memory from <paramref name="allocate"/>, and reserves the workspace it will need.</summary>
+    internal abstract ParameterState CreateState(Parameter p, TOptions options, StateAllocator allocate);
 
     /// <summary>
     /// Reads the gradient before anything changes; may leave statistics of it in the state's scratch for

@@ -1,3 +1,5 @@
+using CameSharp.Kernels;
+
 namespace CameSharp;
 
 /// <summary>A named state tensor, under the official PyTorch implementation's name (exp_avg, exp_avg_sq_row, ...).</summary>
@@ -25,7 +27,23 @@ internal abstract class ParameterState
     /// <summary>Zeroed managed arrays: the engine's own state.</summary>
     public static readonly StateAllocator Managed = (_, shape) => new float[shape.Aggregate(1, (a, b) => a * b)];
 
-    protected static int[] RowShape(ReadOnlySpan<int> shape) => shape[..^1].ToArray();
+    /// <summary>The shape of a factored statistic's row vector: the tensor's shape without its last dimension.</summary>
+    public static int[] RowShape(ReadOnlySpan<int> shape) => shape[..^1].ToArray();
 
-    protected static int[] ColShape(ReadOnlySpan<int> shape) => [.. shape[..^2], shape[^1]];
+    /// <summary>The shape of its column vector: without the second-to-last dimension.</summary>
+    public static int[] ColShape(ReadOnlySpan<int> shape) => [.. shape[..^2], shape[^1]];
+
+    /// <summary>Allocates every tensor of <paramref name="layout"/> and returns them in order.</summary>
+    protected static StateTensor[] AllocateAll(IEnumerable<(string Name, int[] Shape)> layout, StateAllocator allocate) =>
+        layout.Select(l => new StateTensor(l.Name, allocate(l.Name, l.Shape), l.Shape)).ToArray();
+
+    protected static Memory<float> Find(StateTensor[] tensors, string name)
+    {
+        foreach (var t in tensors)
+            if (t.Name == name) return t.Data;
+        return Memory<float>.Empty;
+    }
+
+    protected static FactoredMoment? Factored(StateTensor[] tensors, string name, int[] shape) =>
+        shape.Length >= 2 ? new FactoredMoment(new FactoredLayout(shape), Find(tensors, name + "_row"), Find(tensors, name + "_col")) : null;
 }

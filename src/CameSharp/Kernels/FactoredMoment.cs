@@ -19,9 +19,6 @@ internal sealed class FactoredMoment
         ColFactor = new float[col.Length];
     }
 
-    /// <summary>A factored moment whose EMAs come from <paramref name="allocate"/> under <paramref name="name"/>_row and _col.</summary>
-    public static FactoredMoment Allocate(StateAllocator allocate, string name, int[] shape) =>
-        new(new FactoredLayout(shape), allocate($"{name}_row", shape[..^1]), allocate($"{name}_col", [.. shape[..^2], shape[^1]]));
 
     public FactoredLayout Layout { get; }
 

@@ -18,7 +18,7 @@ public sealed class FactoredMomentTests
     [Fact]
     public void Commit_forms_the_rank_one_rsqrt_factors_per_matrix()
     {
-        var moment = FactoredMoment.Allocate(CameSharp.ParameterState.Managed, "exp_avg_sq", [2, 2, 3]);
+        var moment = new FactoredMoment(new FactoredLayout([2, 2, 3]), new float[Rows([2, 2, 3])], new float[Cols([2, 2, 3])]);
         float[] rowMeans = [1, 3, 2, 6];
         float[] colMeans = [4, 1, 0.25f, 9, 16, 1];
         rowMeans.CopyTo(moment.RowFactor, 0);
@@ -36,7 +36,11 @@ public sealed class FactoredMomentTests
     [Fact]
     public void Holds_two_emas_and_two_factor_vectors()
     {
-        var moment = FactoredMoment.Allocate(CameSharp.ParameterState.Managed, "exp_avg_sq", [3, 5, 7]);
+        var moment = new FactoredMoment(new FactoredLayout([3, 5, 7]), new float[Rows([3, 5, 7])], new float[Cols([3, 5, 7])]);
         Assert.Equal(4L * 2 * (3 * 5 + 3 * 7), moment.Bytes);
     }
+
+    private static int Rows(int[] shape) => shape[..^1].Aggregate(1, (a, b) => a * b);
+
+    private static int Cols(int[] shape) => shape[..^2].Aggregate(1, (a, b) => a * b) * shape[^1];
 }
