@@ -1,0 +1,164 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.optim;
+using Engine = CameSharp;
+
+namespace CameSharp.TorchSharp;
+
+using OptimizerOptions = global::TorchSharp.Modules.OptimizerOptions;
+using OptimizerState = global::TorchSharp.Modules.OptimizerState;
+using Parameter = global::TorchSharp.Modules.Parameter;
+using TorchParamGroup = global::TorchSharp.Modules.ParamGroup;
+
+/// <summary>
+/// CAME (Luo et al., ACL 2023) as a TorchSharp optimizer: a drop-in for torch.optim.AdamW with Adafactor-like memory.
+/// The math is the engine's <see cref="Engine.Came"/>; see <see cref="CameSharpOptimizer{TEngineOptions}"/> for how
+/// parameters are stepped. Create one with <see cref="Optim.Came(IEnumerable{Parameter}, double, double?, double?, double?, double?, double?, double?, double?)"/>.
+/// </summary>
+public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
+{
+    internal Came(IEnumerable<ParamGroup> groups, Options defaults) : base(new Engine.Came(), defaults)
+    {
+        ToEngine(defaults);
+        foreach (var g in groups) add_param_group(g);
+    }
+
+    /// <summary>(β1, β2) of the defaults, for schedulers that cycle momentum (OneCycleLR).</summary>
+    public (double, double) Betas
+    {
+        get => (((Options)_defaults).beta1!.Value, ((Options)_defaults).beta2!.Value);
+        set => (((Options)_defaults).beta1, ((Options)_defaults).beta2) = value;
+    }
+
+    /// <summary>CAME's hyperparameters for a param group; null takes the optimizer's default, then the paper's.</summary>
+    public sealed class Options : OptimizerOptions
+    {
+        /// <summary>β1, momentum decay (default 0.9).</summary>
+        public double? beta1;
+        /// <summary>β2, decay of the factored second moment (default 0.999).</summary>
+        public double? beta2;
+        /// <summary>β3, decay of the factored instability (default 0.9999).</summary>
+        public double? beta3;
+        /// <summary>ε1, added to g² (default 1e-30).</summary>
+        public double? eps1;
+        /// <summary>ε2, added to the instability (default 1e-16).</summary>
+        public double? eps2;
+        /// <summary>d, the RMS clipping threshold (default 1.0).</summary>
+        public double? clip_threshold;
+        /// <summary>λ, decoupled weight decay (default 0).</summary>
+        public double? weight_decay;
+
+        /// <inheritdoc/>
+        public override void SaveStateDict(BinaryWriter writer)
+        {
+            base.SaveStateDict(writer);
+            foreach (var v in new[] { beta1, beta2, beta3, eps1, eps2, clip_threshold, weight_decay }) writer.Write(v!.Value);
+        }
+
+        /// <inheritdoc/>
+        public override void LoadStateDict(BinaryReader reader)
+        {
+            base.LoadStateDict(reader);
+            (beta1, beta2, beta3, eps1, eps2, clip_threshold, weight_decay) =
+                (reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble());
+        }
+
+        /// <inheritdoc/>
+        public override void LoadStateDict(OptimizerOptions source)
+        {
+            base.LoadStateDict(source);
+            var o = (Options)source;
+            (beta1, beta2, beta3, eps1, eps2, clip_threshold, weight_decay) = (o.beta1, o.beta2, o.beta3, o.eps1, o.eps2, o.clip_threshold, o.weight_decay);
+        }
+    }
+
+    /// <summary>A param group of CAME.</summary>
+    public sealed class ParamGroup : global::TorchSharp.Modules.ParamGroup<Options>, IBetas
+    {
+        /// <summary>An empty group.</summary>
+        public ParamGroup() { }
+
+        /// <summary>A group of <paramref name="parameters"/> with <paramref name="options"/> (null fields take the optimizer's defaults).</summary>
+        public ParamGroup(IEnumerable<Parameter> parameters, Options? options = null) : base(parameters, options ?? new Options()) { }
+
+        /// <summary>(β1, β2), for schedulers that cycle momentum.</summary>
+        public (double, double) Betas
+        {
+            get => (Options.beta1!.Value, Options.beta2!.Value);
+            set => (Options.beta1, Options.beta2) = value;
+        }
+    }
+
+    /// <summary>A parameter's CAME state: exp_avg, then exp_avg_sq_row/_col and exp_avg_res_row/_col (or exp_avg_sq for a vector).</summary>
+    public sealed class State(Parameter parameter) : TensorState(parameter)
+    {
+        /// <inheritdoc/>
+        public override void Initialize(OptimizerOptions options) => Allocate(Engine.Came.StateLayout(ParameterShape));
+    }
+
+    internal override Engine.CameOptions ToEngine(OptimizerOptions options)
+    {
+        var o = (Options)options;
+        var defaults = new Engine.CameOptions { LearningRate = o.LearningRate ?? throw new ArgumentException("lr is required for CAME.", "lr") };
+        return defaults with
+        {
+            Beta1 = o.beta1 ?? defaults.Beta1,
+            Beta2 = o.beta2 ?? defaults.Beta2,
+            Beta3 = o.beta3 ?? defaults.Beta3,
+            Eps1 = o.eps1 ?? defaults.Eps1,
+            Eps2 = o.eps2 ?? defaults.Eps2,
+            ClipThreshold = o.clip_threshold ?? defaults.ClipThreshold,
+            WeightDecay = o.weight_decay ?? defaults.WeightDecay,
+        };
+    }
+
+    internal override void WriteBack(Engine.CameOptions r, OptimizerOptions options)
+    {
+        var o = (Options)options;
+        (o.LearningRate, o.beta1, o.beta2, o.beta3, o.eps1, o.eps2, o.clip_threshold, o.weight_decay) =
+            (r.LearningRate, r.Beta1, r.Beta2, r.Beta3, r.Eps1, r.Eps2, r.ClipThreshold, r.WeightDecay);
+    }
+
+    internal override void FillDefaults(OptimizerOptions options, OptimizerOptions defaults)
+    {
+        var (o, d) = ((Options)options, (Options)defaults);
+        o.LearningRate ??= d.LearningRate;
+        o.beta1 ??= d.beta1;
+        o.beta2 ??= d.beta2;
+        o.beta3 ??= d.beta3;
+        o.eps1 ??= d.eps1;
+        o.eps2 ??= d.eps2;
+        o.clip_threshold ??= d.clip_threshold;
+        o.weight_decay ??= d.weight_decay;
+    }
+
+    internal override OptimizerOptions NewOptions() => new Options();
+
+    internal override TensorState NewState(Parameter p) => new State(p);
+
+    internal override void UpdateWithTorchOps(Tensor p, Tensor g, TensorState state, Engine.CameOptions o)
+    {
+        var m = state["exp_avg"];
+        var squares = g.square().add_(o.Eps1);
+        bool factored = p.dim() >= 2;
+        // u = g / √v, with v factored (row/column EMAs of g² + ε1) or, for a vector, in full.
+        Tensor u;
+        if (factored)
+            u = TorchOps.FactoredRsqrt(squares, state["exp_avg_sq_row"], state["exp_avg_sq_col"], o.Beta2).mul_(g);
+        else
+        {
+            var v = state["exp_avg_sq"];
+            TorchOps.Ema(v, squares, o.Beta2);
+            u = v.rsqrt().mul_(g);
+        }
+        TorchOps.ClipByRms(u, o.ClipThreshold);
+        TorchOps.Ema(m, u, o.Beta1);
+        // The confidence-guided step: m / √S, with S the factored EMA of the instability (u − m)² + ε2.
+        var update = factored
+            ? TorchOps.FactoredRsqrt(u.sub(m).square().add_(o.Eps2), state["exp_avg_res_row"], state["exp_avg_res_col"], o.Beta3).mul_(m)
+            : m;
+        if (o.WeightDecay != 0) p.add_(p, alpha: -o.WeightDecay * o.LearningRate);
+        p.add_(update, alpha: -o.LearningRate);
+    }
+}

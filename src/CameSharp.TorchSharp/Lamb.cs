@@ -1,0 +1,135 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.optim;
+using Engine = CameSharp;
+
+namespace CameSharp.TorchSharp;
+
+using OptimizerOptions = global::TorchSharp.Modules.OptimizerOptions;
+using OptimizerState = global::TorchSharp.Modules.OptimizerState;
+using Parameter = global::TorchSharp.Modules.Parameter;
+using TorchParamGroup = global::TorchSharp.Modules.ParamGroup;
+
+/// <summary>LAMB (apex FusedLAMB semantics) as a TorchSharp optimizer; the math is the engine's <see cref="Engine.Lamb"/>.</summary>
+public sealed class Lamb : CameSharpOptimizer<Engine.LambOptions>, IBetas
+{
+    internal Lamb(IEnumerable<ParamGroup> groups, Options defaults) : base(new Engine.Lamb(), defaults)
+    {
+        ToEngine(defaults);
+        foreach (var g in groups) add_param_group(g);
+    }
+
+    /// <summary>(β1, β2) of the defaults.</summary>
+    public (double, double) Betas
+    {
+        get => (((Options)_defaults).beta1!.Value, ((Options)_defaults).beta2!.Value);
+        set => (((Options)_defaults).beta1, ((Options)_defaults).beta2) = value;
+    }
+
+    /// <summary>LAMB's hyperparameters for a param group; null takes the optimizer's default, then apex's.</summary>
+    public sealed class Options : OptimizerOptions
+    {
+        /// <summary>β1 (default 0.9).</summary>
+        public double? beta1;
+        /// <summary>β2 (default 0.999).</summary>
+        public double? beta2;
+        /// <summary>ε (default 1e-6).</summary>
+        public double? eps;
+        /// <summary>λ, added to the direction before the trust ratio (default 0.01).</summary>
+        public double? weight_decay;
+
+        /// <inheritdoc/>
+        public override void SaveStateDict(BinaryWriter writer)
+        {
+            base.SaveStateDict(writer);
+            foreach (var v in new[] { beta1, beta2, eps, weight_decay }) writer.Write(v!.Value);
+        }
+
+        /// <inheritdoc/>
+        public override void LoadStateDict(BinaryReader reader)
+        {
+            base.LoadStateDict(reader);
+            (beta1, beta2, eps, weight_decay) = (reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble());
+        }
+
+        /// <inheritdoc/>
+        public override void LoadStateDict(OptimizerOptions source)
+        {
+            base.LoadStateDict(source);
+            var o = (Options)source;
+            (beta1, beta2, eps, weight_decay) = (o.beta1, o.beta2, o.eps, o.weight_decay);
+        }
+    }
+
+    /// <summary>A param group of LAMB.</summary>
+    public sealed class ParamGroup : global::TorchSharp.Modules.ParamGroup<Options>, IBetas
+    {
+        /// <summary>An empty group.</summary>
+        public ParamGroup() { }
+
+        /// <summary>A group of <paramref name="parameters"/> with <paramref name="options"/> (null fields take the optimizer's defaults).</summary>
+        public ParamGroup(IEnumerable<Parameter> parameters, Options? options = null) : base(parameters, options ?? new Options()) { }
+
+        /// <summary>(β1, β2), for schedulers that cycle momentum.</summary>
+        public (double, double) Betas
+        {
+            get => (Options.beta1!.Value, Options.beta2!.Value);
+            set => (Options.beta1, Options.beta2) = value;
+        }
+    }
+
+    /// <summary>A parameter's LAMB state: exp_avg and exp_avg_sq.</summary>
+    public sealed class State(Parameter parameter) : TensorState(parameter)
+    {
+        /// <inheritdoc/>
+        public override void Initialize(OptimizerOptions options) => Allocate(Engine.MomentsState.Layout(ParameterShape));
+    }
+
+    internal override Engine.LambOptions ToEngine(OptimizerOptions options)
+    {
+        var o = (Options)options;
+        var d = new Engine.LambOptions();
+        return new Engine.LambOptions
+        {
+            LearningRate = o.LearningRate ?? d.LearningRate,
+            Beta1 = o.beta1 ?? d.Beta1,
+            Beta2 = o.beta2 ?? d.Beta2,
+            Eps = o.eps ?? d.Eps,
+            WeightDecay = o.weight_decay ?? d.WeightDecay,
+        };
+    }
+
+    internal override void WriteBack(Engine.LambOptions r, OptimizerOptions options)
+    {
+        var o = (Options)options;
+        (o.LearningRate, o.beta1, o.beta2, o.eps, o.weight_decay) = (r.LearningRate, r.Beta1, r.Beta2, r.Eps, r.WeightDecay);
+    }
+
+    internal override void FillDefaults(OptimizerOptions options, OptimizerOptions defaults)
+    {
+        var (o, d) = ((Options)options, (Options)defaults);
+        o.LearningRate ??= d.LearningRate;
+        o.beta1 ??= d.beta1;
+        o.beta2 ??= d.beta2;
+        o.eps ??= d.eps;
+        o.weight_decay ??= d.weight_decay;
+    }
+
+    internal override OptimizerOptions NewOptions() => new Options();
+
+    internal override TensorState NewState(Parameter p) => new State(p);
+
+    internal override void UpdateWithTorchOps(Tensor p, Tensor g, TensorState state, Engine.LambOptions o)
+    {
+        var m = state["exp_avg"];
+        var v = state["exp_avg_sq"];
+        TorchOps.Ema(m, g, o.Beta1);
+        v.mul_(o.Beta2).addcmul_(g, g, value: 1 - o.Beta2);
+        double bc1 = 1 - Math.Pow(o.Beta1, state.step), bc2 = 1 - Math.Pow(o.Beta2, state.step);
+        var r = m.div(bc1).div_(v.div(bc2).sqrt_().add_(o.Eps));
+        if (o.WeightDecay != 0) r.add_(p, alpha: o.WeightDecay);
+        double trust = Engine.Lamb.TrustRatio(p.norm().item<float>(), r.norm().item<float>());
+        p.add_(r, alpha: -o.LearningRate * trust);
+    }
+}
