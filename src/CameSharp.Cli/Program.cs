@@ -1,0 +1,195 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using CameSharp.Cli;
+using CameSharp.Cli.Data;
+using CameSharp.Cli.Reports;
+using CameSharp.Cli.Training;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+using var stop = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    // The first Ctrl-C stops at the end of the current step and keeps what was written; a second one kills.
+    if (stop.IsCancellationRequested) return;
+    e.Cancel = true;
+    stop.Cancel();
+};
+
+var defaults = new TrainSettings { Model = "gpt", Optimizer = "came" };
+var model = new Option<string>("--model") { Description = "gpt (causal LM) or bert (masked LM)", DefaultValueFactory = _ => "gpt" };
+var optimizer = new Option<string>("--optimizer") { Description = "came, adafactor, adamw or lamb", Required = true };
+var optimizers = new Option<string>("--optimizers") { Description = "comma-separated optimizers to compare", DefaultValueFactory = _ => "adamw,adafactor,came" };
+var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => defaults.Steps };
+var lr = new Option<double?>("--lr") { Description = "peak learning rate (default: per optimizer, from the README's sweep)" };
+var lrs = new Option<string>("--lrs") { Description = "comma-separated peak learning rates", Required = true };
+var batch = new Option<int>("--batch") { Description = "sequences per micro-batch", DefaultValueFactory = _ => defaults.Batch };
+var accumulate = new Option<int>("--accumulate") { Description = "micro-batches accumulated per step (effective batch = batch x accumulate)", DefaultValueFactory = _ => 1 };
+var seed = new Option<int>("--seed") { Description = "seed of the initialisation, data order and masking", DefaultValueFactory = _ => 1 };
+var seeds = new Option<int>("--seeds") { Description = "seeds per optimizer (1..K)", DefaultValueFactory = _ => 1 };
+var data = new Option<string?>("--data") { Description = "UTF-8 text file (default: ../shared/data/kjv.txt)" };
+var outDir = new Option<string?>("--out") { Description = "output folder" };
+var tokenizer = new Option<string>("--tokenizer") { Description = "char (default) or bpe (GPT-2 r50k_base)", DefaultValueFactory = _ => "char" };
+var context = new Option<int>("--context") { Description = "tokens per sequence", DefaultValueFactory = _ => defaults.Context };
+var dim = new Option<int>("--dim") { Description = "model width", DefaultValueFactory = _ => defaults.Dim };
+var layers = new Option<int>("--layers") { Description = "transformer blocks", DefaultValueFactory = _ => defaults.Layers };
+var heads = new Option<int>("--heads") { Description = "attention heads", DefaultValueFactory = _ => defaults.Heads };
+var evalEvery = new Option<int>("--eval-every") { Description = "steps between validations", DefaultValueFactory = _ => defaults.EvalEvery };
+var threads = new Option<int?>("--threads") { Description = "CPU threads for torch (default: all)" };
+
+Option[] shared = [model, steps, batch, accumulate, data, tokenizer, context, dim, layers, heads, evalEvery, threads];
+
+TrainSettings Settings(ParseResult r, string optimizerName, int seedValue, double? lrValue, string output) => new()
+{
+    Model = r.GetValue(model)!,
+    Optimizer = optimizerName,
+    Steps = r.GetValue(steps),
+    LearningRate = lrValue,
+    Batch = r.GetValue(batch),
+    Accumulate = r.GetValue(accumulate),
+    Seed = seedValue,
+    Data = r.GetValue(data),
+    Out = output,
+    Tokenizer = r.GetValue(tokenizer)!,
+    Context = r.GetValue(context),
+    Dim = r.GetValue(dim),
+    Layers = r.GetValue(layers),
+    Heads = r.GetValue(heads),
+    EvalEvery = r.GetValue(evalEvery),
+    Threads = r.GetValue(threads),
+};
+
+// What a child `came train` needs to repeat a run exactly.
+IEnumerable<string> ChildArguments(TrainSettings s)
+{
+    var args = new List<string>
+    {
+        "--model", s.Model, "--optimizer", s.Optimizer, "--steps", $"{s.Steps}", "--lr", s.PeakLearningRate.ToString("R"),
+        "--batch", $"{s.Batch}", "--accumulate", $"{s.Accumulate}", "--seed", $"{s.Seed}", "--out", s.Out,
+        "--tokenizer", s.Tokenizer, "--context", $"{s.Context}", "--dim", $"{s.Dim}", "--layers", $"{s.Layers}",
+        "--heads", $"{s.Heads}", "--eval-every", $"{s.EvalEvery}",
+    };
+    if (s.Data is not null) args.AddRange(["--data", Path.GetFullPath(s.Data)]);
+    if (s.Threads is { } t) args.AddRange(["--threads", $"{t}"]);
+    return args;
+}
+
+string[] ParseList(string text, string flag)
+{
+    var items = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+    if (items.Length == 0) throw new UsageException($"{flag} is empty.");
+    return items;
+}
+
+// Runs each setting in a child process, in order; stops early on Ctrl-C. Returns the runs that finished.
+List<RunRecord> RunAll(IEnumerable<TrainSettings> runs)
+{
+    var done = new List<RunRecord>();
+    foreach (var s in runs)
+    {
+        if (stop.IsCancellationRequested) break;
+        int code = ChildRuns.Train(ChildArguments(s), stop.Token);
+        if (code == 2) throw new UsageException($"the run {s.Optimizer} (seed {s.Seed}) refused its settings; see above.");
+        if (File.Exists(Path.Combine(s.Out, "summary.json"))) done.Add(RunRecord.Read(s.Out));
+        else Console.Error.WriteLine($"came: the run {s.Optimizer} (seed {s.Seed}) failed (exit code {code}) and wrote no summary.");
+    }
+    return done;
+}
+
+int Guard(Func<int> action)
+{
+    try
+    {
+        return action();
+    }
+    catch (UsageException e)
+    {
+        Console.Error.WriteLine($"came: {e.Message}");
+        return 2;
+    }
+}
+
+var train = new Command("train", "Train one model with one optimizer; writes metrics.csv and summary.json to --out.");
+foreach (var o in shared) train.Options.Add(o);
+train.Options.Add(optimizer);
+train.Options.Add(lr);
+train.Options.Add(seed);
+train.Options.Add(outDir);
+train.SetAction(r => Guard(() =>
+{
+    string name = r.GetValue(optimizer)!;
+    var s = Settings(r, name, r.GetValue(seed), r.GetValue(lr), r.GetValue(outDir) ?? Path.Combine("runs", $"{r.GetValue(model)}-{name}"));
+    var summary = Trainer.Run(s, stop.Token);
+    Console.WriteLine($"{s.Model}/{s.Optimizer}: final validation loss {summary.FinalValLoss:F4}" +
+        (summary.FinalValAccuracy is { } a ? $", masked-LM accuracy {a:P1}" : "") +
+        $", optimizer state {summary.OptimizerStateBytes / 1e6:F2} MB, {summary.MedianStepMs:F0} ms/step. Written to {Path.GetFullPath(s.Out)}.");
+    return summary.Interrupted ? 130 : 0;
+}));
+
+var compare = new Command("compare", "Train with several optimizers on the same seeds, data order and schedule; writes summary.json, report.md and loss.png.");
+foreach (var o in shared) compare.Options.Add(o);
+compare.Options.Add(optimizers);
+compare.Options.Add(seeds);
+compare.Options.Add(outDir);
+compare.SetAction(r => Guard(() =>
+{
+    var names = ParseList(r.GetValue(optimizers)!, "--optimizers");
+    int k = r.GetValue(seeds);
+    if (k < 1) throw new UsageException($"--seeds must be at least 1; got {k}.");
+    string root = Path.GetFullPath(r.GetValue(outDir) ?? Path.Combine("runs", $"compare-{r.GetValue(model)}"));
+    var plan = names.SelectMany(n => Enumerable.Range(1, k).Select(sd => Settings(r, n, sd, null, Path.Combine(root, n, $"seed-{sd}")))).ToList();
+    foreach (var s in plan) s.Validate();
+    Corpus.Load(plan[0].Data, plan[0].Tokenizer, plan[0].Context);
+    Directory.CreateDirectory(root);
+    var records = RunAll(plan);
+    var groups = names.Select(n => (n, (IReadOnlyList<RunRecord>)records.Where(x => x.Summary.Optimizer == n).ToList())).ToList();
+    if (records.Count == 0)
+    {
+        Console.Error.WriteLine("came: no run finished; nothing to report.");
+        return stop.IsCancellationRequested ? 130 : 1;
+    }
+    CompareReport.Write(root, r.GetValue(model)!, groups, "came " + string.Join(' ', args));
+    Console.WriteLine(File.ReadAllText(Path.Combine(root, "report.md")));
+    Console.WriteLine($"Written to {root} (summary.json, report.md, loss.png).");
+    return stop.IsCancellationRequested ? 130 : 0;
+}));
+
+var sweep = new Command("sweep", "Train one optimizer at several learning rates; writes sweep.md and each run's files.");
+foreach (var o in shared) sweep.Options.Add(o);
+sweep.Options.Add(optimizer);
+sweep.Options.Add(lrs);
+sweep.Options.Add(seed);
+sweep.Options.Add(outDir);
+sweep.SetAction(r => Guard(() =>
+{
+    string name = r.GetValue(optimizer)!;
+    var rates = ParseList(r.GetValue(lrs)!, "--lrs").Select(x =>
+        double.TryParse(x, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 ? v : throw new UsageException($"--lrs: '{x}' is not a positive number.")).ToArray();
+    string root = Path.GetFullPath(r.GetValue(outDir) ?? Path.Combine("runs", $"sweep-{r.GetValue(model)}-{name}"));
+    var plan = rates.Select(v => Settings(r, name, r.GetValue(seed), v, Path.Combine(root, $"lr-{v:G3}"))).ToList();
+    foreach (var s in plan) s.Validate();
+    Corpus.Load(plan[0].Data, plan[0].Tokenizer, plan[0].Context);
+    Directory.CreateDirectory(root);
+    var records = RunAll(plan);
+    var md = new StringBuilder($"# came sweep: {r.GetValue(model)} / {name}\n\n| lr | final val loss |{(r.GetValue(model) == "bert" ? " MLM accuracy |" : "")}\n|---|---|{(r.GetValue(model) == "bert" ? "---|" : "")}\n");
+    foreach (var rec in records)
+        md.Append($"| {rec.Summary.LearningRate:G3} | {rec.Summary.FinalValLoss:F4} |{(rec.Summary.FinalValAccuracy is { } a ? $" {a:P1} |" : "")}\n");
+    File.WriteAllText(Path.Combine(root, "sweep.md"), md.ToString());
+    Console.WriteLine(md);
+    return stop.IsCancellationRequested ? 130 : 0;
+}));
+
+var rootCommand = new RootCommand("came: train small GPT-2 and BERT models with CAME, Adafactor, AdamW or LAMB, and compare them.")
+{
+    train, compare, sweep,
+};
+var parsed = rootCommand.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    foreach (var error in parsed.Errors) Console.Error.WriteLine($"came: {error.Message}");
+    Console.Error.WriteLine("Run 'came --help' for the commands and their flags.");
+    return 2;
+}
+return parsed.Invoke();

@@ -1,0 +1,69 @@
+using CameSharp.TorchSharp;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace CameSharp.Cli.Training;
+
+using Parameter = global::TorchSharp.Modules.Parameter;
+using Came = global::CameSharp.TorchSharp.Came;
+using Adafactor = global::CameSharp.TorchSharp.Adafactor;
+using Lamb = global::CameSharp.TorchSharp.Lamb;
+using AdamW = global::TorchSharp.Modules.AdamW;
+
+/// <summary>Builds each optimizer with two groups: weight decay on matrices, none on biases, LayerNorm and other vectors.</summary>
+internal static class OptimizerFactory
+{
+    public static readonly string[] Names = ["came", "adafactor", "adamw", "lamb"];
+
+    /// <summary>
+    /// Default peak learning rates per model and optimizer, chosen by the sweep recorded in the README
+    /// (`came sweep`); the authors' advice puts CAME at 0.5-0.9x AdamW.
+    /// </summary>
+    public static double DefaultLearningRate(string model, string optimizer) => (model, optimizer) switch
+    {
+        (_, "adamw") => 2e-3,
+        (_, "came") => 1.5e-3,
+        (_, "adafactor") => 2e-3,
+        (_, "lamb") => 4e-3,
+        _ => throw new UsageException($"--optimizer must be one of {string.Join(", ", Names)}; got '{optimizer}'."),
+    };
+
+    public static optim.Optimizer Create(string name, nn.Module model, double lr, double weightDecay)
+    {
+        var decay = new List<Parameter>();
+        var noDecay = new List<Parameter>();
+        foreach (var (_, p) in model.named_parameters()) (p.dim() >= 2 ? decay : noDecay).Add(p);
+        return name switch
+        {
+            "came" => Optim.Came(
+                [new Came.ParamGroup(decay, new Came.Options { weight_decay = weightDecay }), new Came.ParamGroup(noDecay, new Came.Options { weight_decay = 0 })],
+                lr),
+            // The paper's Adafactor baseline: beta1 = 0.9, an external learning rate, no parameter scaling.
+            "adafactor" => Optim.Adafactor(
+                [new Adafactor.ParamGroup(decay, new Adafactor.Options { weight_decay = weightDecay }), new Adafactor.ParamGroup(noDecay, new Adafactor.Options { weight_decay = 0 })],
+                lr, beta1: 0.9, relative_step: false, scale_parameter: false),
+            "lamb" => Optim.Lamb(
+                [new Lamb.ParamGroup(decay, new Lamb.Options { weight_decay = weightDecay }), new Lamb.ParamGroup(noDecay, new Lamb.Options { weight_decay = 0 })],
+                lr),
+            // TorchSharp's own AdamW: what a TorchSharp user trains with today.
+            "adamw" => torch.optim.AdamW(
+                [new AdamW.ParamGroup(decay, lr, 0.9, 0.999, 1e-8, weightDecay), new AdamW.ParamGroup(noDecay, lr, 0.9, 0.999, 1e-8, 0)],
+                lr, 0.9, 0.999, 1e-8, weightDecay),
+            _ => throw new UsageException($"--optimizer must be one of {string.Join(", ", Names)}; got '{name}'."),
+        };
+    }
+
+    /// <summary>Bytes of optimizer state, measured from the state tensors the optimizer holds.</summary>
+    public static long StateBytes(optim.Optimizer optimizer) => optimizer switch
+    {
+        CameSharpOptimizer<CameSharp.CameOptions> o => o.StateBytes,
+        CameSharpOptimizer<CameSharp.AdafactorOptions> o => o.StateBytes,
+        CameSharpOptimizer<CameSharp.LambOptions> o => o.StateBytes,
+        AdamW o => o.state_dict().State.Cast<AdamW.State>()
+            .Sum(s => TensorBytes(s.exp_avg) + TensorBytes(s.exp_avg_sq) + TensorBytes(s.max_exp_avg_sq)),
+        _ => 0,
+    };
+
+    private static long TensorBytes(Tensor? t) => t is null ? 0 : t.NumberOfElements * t.ElementSize;
+}
