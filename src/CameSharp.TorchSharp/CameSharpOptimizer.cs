@@ -18,7 +18,7 @@ using TorchParamGroup = global::TorchSharp.Modules.ParamGroup;
 /// written back in the parameter's dtype. Both update the same state tensors.
 /// </summary>
 /// <typeparam name="TEngineOptions">The engine's options record, which validates and supplies defaults.</typeparam>
-public abstract class CameSharpOptimizer<TEngineOptions> : OptimizerHelper where TEngineOptions : Engine.OptimizerOptions
+public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelper where TEngineOptions : Engine.OptimizerOptions
 {
     private readonly Engine.Optimizer<TEngineOptions> host;
     private readonly List<(Parameter Param, Tensor Grad, TensorState State, TEngineOptions Options, bool Fast)> work = [];

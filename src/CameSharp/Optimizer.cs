@@ -58,26 +58,7 @@ public abstract class Optimizer : IDisposable
     /// same folder, is flushed to disk, and only then replaces <paramref name="path"/>, so a crash mid-write leaves
     /// the previous checkpoint intact. Model parameters themselves are not saved.
     /// </summary>
-    public void Save(string path)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None))
-            {
-                Save(file);
-                file.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch
-        {
-            File.Delete(temp);
-            throw;
-        }
-    }
+    public void Save(string path) => Checkpoints.AtomicFile.Write(path, Save);
 
     /// <summary>Writes the state as safetensors to a seekable stream (not atomic; see <see cref="Save(string)"/>).</summary>
     public abstract void Save(Stream stream);
