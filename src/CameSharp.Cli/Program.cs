@@ -28,6 +28,7 @@ var lrs = new Option<string>("--lrs") { Description = "comma-separated peak lear
 var batch = new Option<int>("--batch") { Description = "sequences per micro-batch", DefaultValueFactory = _ => defaults.Batch };
 var accumulate = new Option<int>("--accumulate") { Description = "micro-batches accumulated per step (effective batch = batch x accumulate)", DefaultValueFactory = _ => 1 };
 var seed = new Option<int>("--seed") { Description = "seed of the initialisation, data order and masking", DefaultValueFactory = _ => 1 };
+var lrScale = new Option<double>("--lr-scale") { Description = "multiplies each optimizer's default learning rate (e.g. 4 for a 16x batch)", DefaultValueFactory = _ => 1.0 };
 var seeds = new Option<int>("--seeds") { Description = "seeds per optimizer (1..K)", DefaultValueFactory = _ => 1 };
 var data = new Option<string?>("--data") { Description = "UTF-8 text file (default: ../shared/data/kjv.txt)" };
 var outDir = new Option<string?>("--out") { Description = "output folder" };
@@ -132,6 +133,7 @@ var compare = new Command("compare", "Train with several optimizers on the same 
 foreach (var o in shared) compare.Options.Add(o);
 compare.Options.Add(optimizers);
 compare.Options.Add(seeds);
+compare.Options.Add(lrScale);
 compare.Options.Add(outDir);
 compare.SetAction(r => Guard(() =>
 {
@@ -139,8 +141,11 @@ compare.SetAction(r => Guard(() =>
     int k = r.GetValue(seeds);
     if (k < 1) throw new UsageException($"--seeds must be at least 1; got {k}.");
     string root = Path.GetFullPath(r.GetValue(outDir) ?? Path.Combine("runs", $"compare-{r.GetValue(model)}"));
-    var plan = names.SelectMany(n => Enumerable.Range(1, k).Select(sd => Settings(r, n, sd, null, Path.Combine(root, n, $"seed-{sd}")))).ToList();
-    foreach (var s in plan) s.Validate();
+    double scale = r.GetValue(lrScale);
+    if (!(scale > 0 && double.IsFinite(scale))) throw new UsageException($"--lr-scale must be a positive number; got {scale}.");
+    foreach (var n in names) Settings(r, n, 1, null, root).Validate();
+    var plan = names.SelectMany(n => Enumerable.Range(1, k).Select(sd =>
+        Settings(r, n, sd, scale * OptimizerFactory.DefaultLearningRate(r.GetValue(model)!, n), Path.Combine(root, n, $"seed-{sd}")))).ToList();
     Corpus.Load(plan[0].Data, plan[0].Tokenizer, plan[0].Context);
     Directory.CreateDirectory(root);
     var records = RunAll(plan);
@@ -181,9 +186,30 @@ sweep.SetAction(r => Guard(() =>
     return stop.IsCancellationRequested ? 130 : 0;
 }));
 
+var benchParams = new Option<string>("--params") { Description = "parameter counts to time, like 10M,100M,300M", DefaultValueFactory = _ => "10M,100M,300M" };
+var benchThreads = new Option<string?>("--threads") { Description = "thread counts, comma-separated (default: 1 and all processors)" };
+var benchImpls = new Option<string>("--impls") { Description = "implementations to time", DefaultValueFactory = _ => string.Join(",", CameSharp.Cli.Bench.Steppers.All.Select(x => x.Name)) };
+var benchSeconds = new Option<double>("--seconds") { Description = "least time spent timing each case", DefaultValueFactory = _ => 2.0 };
+var bench = new Command("bench", "Time an optimizer step per parameter for each implementation beside the measured memory bandwidth; writes bench.json and bench.md.")
+{
+    benchParams, benchThreads, benchImpls, benchSeconds, outDir,
+};
+bench.SetAction(r => Guard(() =>
+{
+    var sets = ParseList(r.GetValue(benchParams)!, "--params").Select(CameSharp.Cli.Bench.ParameterSet.Parse).ToList();
+    var threadCounts = r.GetValue(benchThreads) is { } list
+        ? ParseList(list, "--threads").Select(x => int.TryParse(x, out int t) && t >= 1 ? t : throw new UsageException($"--threads: '{x}' is not a thread count.")).ToList()
+        : new[] { 1, Environment.ProcessorCount }.Distinct().ToList();
+    var known = CameSharp.Cli.Bench.Steppers.All.Select(x => x.Name).ToArray();
+    var impls = ParseList(r.GetValue(benchImpls)!, "--impls");
+    foreach (var i in impls)
+        if (!known.Contains(i)) throw new UsageException($"--impls: '{i}' is not one of {string.Join(", ", known)}.");
+    return CameSharp.Cli.Bench.BenchRunner.Run(sets, threadCounts, impls, r.GetValue(outDir) ?? Path.Combine("runs", "bench"), r.GetValue(benchSeconds), stop.Token);
+}));
+
 var rootCommand = new RootCommand("came: train small GPT-2 and BERT models with CAME, Adafactor, AdamW or LAMB, and compare them.")
 {
-    train, compare, sweep,
+    train, compare, sweep, bench,
 };
 var parsed = rootCommand.Parse(args);
 if (parsed.Errors.Count > 0)

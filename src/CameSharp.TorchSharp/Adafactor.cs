@@ -171,7 +171,7 @@ public sealed class Adafactor : CameSharpOptimizer<Engine.AdafactorOptions>, IBe
         var squares = g.square().add_(o.Eps1);
         Tensor u;
         if (p.dim() >= 2)
-            u = TorchOps.FactoredRsqrt(squares, state["exp_avg_sq_row"], state["exp_avg_sq_col"], beta2).mul_(g);
+            u = TorchOps.TimesFactoredRsqrt(g, squares, state["exp_avg_sq_row"], state["exp_avg_sq_col"], beta2);
         else
         {
             var v = state["exp_avg_sq"];

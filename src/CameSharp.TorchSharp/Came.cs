@@ -145,7 +145,7 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
         // u = g / √v, with v factored (row/column EMAs of g² + ε1) or, for a vector, in full.
         Tensor u;
         if (factored)
-            u = TorchOps.FactoredRsqrt(squares, state["exp_avg_sq_row"], state["exp_avg_sq_col"], o.Beta2).mul_(g);
+            u = TorchOps.TimesFactoredRsqrt(g, squares, state["exp_avg_sq_row"], state["exp_avg_sq_col"], o.Beta2);
         else
         {
             var v = state["exp_avg_sq"];
@@ -154,9 +154,9 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
         }
         TorchOps.ClipByRms(u, o.ClipThreshold);
         TorchOps.Ema(m, u, o.Beta1);
-        // The confidence-guided step: m / √S, with S the factored EMA of the instability (u − m)² + ε2.
+        // The confidence-guided step: m / √S, with S the factored EMA of the instability (u − m)² + ε2 (formed in u's place).
         var update = factored
-            ? TorchOps.FactoredRsqrt(u.sub(m).square().add_(o.Eps2), state["exp_avg_res_row"], state["exp_avg_res_col"], o.Beta3).mul_(m)
+            ? TorchOps.TimesFactoredRsqrt(m, u.sub_(m).mul_(u).add_(o.Eps2), state["exp_avg_res_row"], state["exp_avg_res_col"], o.Beta3)
             : m;
         if (o.WeightDecay != 0) p.add_(p, alpha: -o.WeightDecay * o.LearningRate);
         p.add_(update, alpha: -o.LearningRate);

@@ -128,7 +128,7 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
             else
             {
                 using var scope = torch.NewDisposeScope();
-                var g = grad.to(ScalarType.Float32);
+                var g = grad.dtype == ScalarType.Float32 ? grad : grad.to(ScalarType.Float32);
                 var w = p.dtype == ScalarType.Float32 ? p : p.to(ScalarType.Float32);
                 UpdateWithTorchOps(w, g, state, options);
                 if (!ReferenceEquals(w, p)) p.copy_(w);
@@ -154,7 +154,8 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
     private static bool GradientIsUsable(Tensor grad)
     {
         using var scope = torch.NewDisposeScope();
-        float max = grad.abs().max().to(ScalarType.Float32).item<float>();
+        // Two read-only reductions rather than abs(): max and min propagate NaN.
+        float max = Math.Max(grad.max().to(ScalarType.Float32).item<float>(), -grad.min().to(ScalarType.Float32).item<float>());
         return float.IsFinite(max * max);
     }
 

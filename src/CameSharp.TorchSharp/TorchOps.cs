@@ -11,18 +11,19 @@ internal static class TorchOps
 
     /// <summary>
     /// Updates the factored EMAs of statistic <paramref name="x"/> (its means over the last and second-to-last
-    /// dimensions) and returns the rank-1 approximation's inverse square root, rsqrt(row_i / mean(row) · col_j).
+    /// dimensions) and returns <paramref name="y"/> · rsqrt(row_i / mean(row) · col_j), the rank-1 approximation's
+    /// inverse square root applied by broadcasting, without forming it as a full matrix.
     /// </summary>
-    public static Tensor FactoredRsqrt(Tensor x, Tensor row, Tensor col, double beta)
+    public static Tensor TimesFactoredRsqrt(Tensor y, Tensor x, Tensor row, Tensor col, double beta)
     {
         Ema(row, x.mean([-1L]), beta);
         Ema(col, x.mean([-2L]), beta);
         var r = (row / row.mean([-1L], keepdim: true)).rsqrt_().unsqueeze(-1);
         var c = col.unsqueeze(-2).rsqrt();
-        return r.mul(c);
+        return y.mul(r).mul_(c);
     }
 
     /// <summary>u ← u / max(1, RMS(u) / d), in place, without leaving the device.</summary>
     public static Tensor ClipByRms(Tensor u, double threshold) =>
-        u.div_(u.square().mean().sqrt().div_(threshold).clamp_min_(1.0));
+        u.div_(u.norm().div_(Math.Sqrt(u.NumberOfElements) * threshold).clamp_min_(1.0));
 }

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace CameSharp.Cli.Bench;
+
+/// <summary>
+/// Times optimizer steps per parameter for each implementation, parameter set and thread count in one run, beside the
+/// machine's memory bandwidth measured in the same run, and writes bench.json and bench.md.
+/// </summary>
+internal static class BenchRunner
+{
+    public static int Run(IReadOnlyList<ParameterSet> sets, IReadOnlyList<int> threadCounts, IReadOnlyList<string> impls,
+        string outDir, double minSeconds, CancellationToken cancel)
+    {
+        Directory.CreateDirectory(outDir);
+        var bandwidth = new Dictionary<int, double>();
+        foreach (int t in threadCounts)
+        {
+            Console.Error.WriteLine($"bench: measuring memory bandwidth (triad over 3 x 256 MB) on {t} thread(s)...");
+            bandwidth[t] = Bandwidth.MeasureGBps(t);
+            Console.Error.WriteLine($"bench: {bandwidth[t]:F1} GB/s on {t} thread(s)");
+        }
+
+        var results = new List<(string Impl, ParameterSet Set, int Threads, double NsPerParam, int Bytes)>();
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        int total = sets.Count * impls.Count * threadCounts.Count, done = 0;
+        foreach (var set in sets)
+            foreach (var (name, bytes, create) in Steppers.All.Where(s => impls.Contains(s.Name)))
+                foreach (int threads in threadCounts)
+                {
+                    if (cancel.IsCancellationRequested) break;
+                    done++;
+                    // Parameters, gradients and state, plus torch-op temporaries: about 24-48 bytes a parameter.
+                    long need = set.Total * (name.StartsWith("engine", StringComparison.Ordinal) ? 24L : 48L);
+                    if (need > available * 8 / 10)
+                    {
+                        Console.Error.WriteLine($"bench [{done}/{total}] {name} {set.Label}: skipped, needs about {need / 1e9:F1} GB of {available / 1e9:F1} GB.");
+                        continue;
+                    }
+                    Console.Error.Write($"bench [{done}/{total}] {name} {set.Label} ({set.Total / 1e6:F1}M) on {threads} thread(s)... ");
+                    double seconds;
+                    using (var stepper = create(set, threads))
+                    {
+                        stepper.Step();
+                        var times = new List<double>();
+                        var clock = Stopwatch.StartNew();
+                        while ((times.Count < 3 || clock.Elapsed.TotalSeconds < minSeconds) && times.Count < 50 && !cancel.IsCancellationRequested)
+                        {
+                            var watch = Stopwatch.StartNew();
+                            stepper.Step();
+                            times.Add(watch.Elapsed.TotalSeconds);
+                        }
+                        seconds = times.Order().ElementAt(times.Count / 2);
+                    }
+                    GC.Collect();
+                    GC.WaitForPendingFinalizers();
+                    double ns = seconds * 1e9 / set.Total;
+                    results.Add((name, set, threads, ns, bytes));
+                    Console.Error.WriteLine($"{ns:F2} ns/param, {bytes / ns / bandwidth[threads]:P0} of bandwidth");
+                }
+
+        var json = new JsonObject
+        {
+            ["bandwidth_gbps"] = bandwidth[threadCounts.Max()],
+            ["bandwidth_gbps_by_threads"] = new JsonObject(bandwidth.Select(kv => KeyValuePair.Create(kv.Key.ToString(CultureInfo.InvariantCulture), (JsonNode?)kv.Value))),
+            ["machine"] = new JsonObject
+            {
+                ["processors"] = Environment.ProcessorCount,
+                ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
+                ["runtime"] = System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription,
+                ["simd_floats"] = System.Numerics.Vector<float>.Count,
+            },
+            ["results"] = new JsonArray(results.Select(r => (JsonNode)new JsonObject
+            {
+                ["impl"] = r.Impl,
+                ["params"] = r.Set.Total,
+                ["threads"] = r.Threads,
+                ["ns_per_param"] = r.NsPerParam,
+                ["bytes_per_param"] = r.Bytes,
+                ["fraction_of_bandwidth"] = r.Bytes / r.NsPerParam / bandwidth[r.Threads],
+            }).ToArray()),
+        };
+        File.WriteAllText(Path.Combine(outDir, "bench.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+
+        var md = new StringBuilder();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Memory bandwidth (triad): {string.Join(", ", bandwidth.Select(kv => $"{kv.Value:F1} GB/s on {kv.Key} thread(s)"))}.");
+        md.AppendLine();
+        md.AppendLine("| impl | params | threads | ns/param | GB/s moved | of bandwidth | vs torchsharp-adamw | vs came-reference-port |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var r in results)
+        {
+            string Versus(string other) => results.FirstOrDefault(o => o.Impl == other && o.Set == r.Set && o.Threads == r.Threads) is { Impl: not null } o
+                ? $"{o.NsPerParam / r.NsPerParam:F1}x" : "";
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"| {r.Impl} | {r.Set.Total / 1e6:F1}M | {r.Threads} | {r.NsPerParam:F2} | {r.Bytes / r.NsPerParam:F1} | {r.Bytes / r.NsPerParam / bandwidth[r.Threads]:P0} | {Versus("torchsharp-adamw")} | {Versus("came-reference-port")} |");
+        }
+        File.WriteAllText(Path.Combine(outDir, "bench.md"), md.ToString());
+        Console.WriteLine(md);
+        Console.WriteLine($"Written to {Path.GetFullPath(outDir)} (bench.json, bench.md).");
+        return cancel.IsCancellationRequested ? 130 : 0;
+    }
+}

@@ -1,0 +1,94 @@
+using CameSharp.TorchSharp;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CameSharp.Cli.Bench;
+
+using Parameter = global::TorchSharp.Modules.Parameter;
+
+/// <summary>Something that takes optimizer steps over a parameter set whose gradients are already in place.</summary>
+internal interface IStepper : IDisposable
+{
+    void Step();
+}
+
+/// <summary>The implementations `came bench` measures, by the names bench.json uses.</summary>
+internal static class Steppers
+{
+    /// <summary>(name, bytes of memory traffic per parameter the algorithm needs, factory).</summary>
+    public static readonly (string Name, int BytesPerParam, Func<ParameterSet, int, IStepper> Create)[] All =
+    [
+        // CAME: g read in each of its 4 passes, m read+written and read, p read+written (DESIGN.md).
+        ("engine-came", 32, (set, threads) => new EngineStepper(set, threads, ps => new CameSharp.Came(ps, new CameOptions { LearningRate = 1e-4 }))),
+        // Adafactor with beta1: g read 3 times, m and p read+written.
+        ("engine-adafactor", 28, (set, threads) => new EngineStepper(set, threads, ps => new CameSharp.Adafactor(ps,
+            new AdafactorOptions { RelativeStep = false, ScaleParameter = false, LearningRate = 1e-4, Beta1 = 0.9 }))),
+        // AdamW: the gradient scan (g) and the fused pass (g, m, v, p: 28 bytes).
+        ("engine-adamw", 32, (set, threads) => new EngineStepper(set, threads, ps => new CameSharp.AdamW(ps, new AdamWOptions { LearningRate = 1e-4 }))),
+        // LAMB: the scan, moments (g, p, m+m, v+v) and the apply pass (m, v, p+p).
+        ("engine-lamb", 44, (set, threads) => new EngineStepper(set, threads, ps => new CameSharp.Lamb(ps, new LambOptions { LearningRate = 1e-4 }))),
+        ("torchsharp-came-fast", 32, (set, threads) => new TorchStepper(set, threads, ps => Optim.Came(ps, lr: 1e-4), fast: true)),
+        ("torchsharp-came-ops", 32, (set, threads) => new TorchStepper(set, threads, ps => Optim.Came(ps, lr: 1e-4), fast: false)),
+        ("torchsharp-adamw", 28, (set, threads) => new TorchStepper(set, threads, ps => torch.optim.AdamW(ps, lr: 1e-4), fast: false)),
+        ("came-reference-port", 32, (set, threads) => new TorchStepper(set, threads, ps => new CameReferencePort(ps, lr: 1e-4), fast: false)),
+    ];
+
+    private sealed class EngineStepper : IStepper
+    {
+        private readonly Optimizer optimizer;
+
+        public EngineStepper(ParameterSet set, int threads, Func<CameSharp.Parameter[], Optimizer> create)
+        {
+            var rng = new Random(1);
+            var ps = set.Shapes().Select((shape, i) =>
+            {
+                int n = shape.Aggregate(1, (a, b) => a * b);
+                var p = new CameSharp.Parameter($"p{i}", Fill(n, rng, 0.02f), shape) { Grad = Fill(n, rng, 1e-3f) };
+                return p;
+            }).ToArray();
+            optimizer = create(ps);
+            optimizer.DegreeOfParallelism = threads;
+        }
+
+        private static float[] Fill(int n, Random rng, float scale)
+        {
+            var a = GC.AllocateUninitializedArray<float>(n);
+            for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1) * scale;
+            return a;
+        }
+
+        public void Step() => optimizer.Step();
+
+        public void Dispose() => optimizer.Dispose();
+    }
+
+    private sealed class TorchStepper : IStepper
+    {
+        private readonly optim.Optimizer optimizer;
+        private readonly Parameter[] parameters;
+
+        public TorchStepper(ParameterSet set, int threads, Func<Parameter[], optim.Optimizer> create, bool fast)
+        {
+            torch.set_num_threads(threads);
+            torch.manual_seed(1);
+            parameters = set.Shapes().Select(s => new Parameter(torch.randn(s.Select(d => (long)d).ToArray()) * 0.02f)).ToArray();
+            foreach (var p in parameters) p.grad = torch.randn(p.shape) * 1e-3f;
+            optimizer = create(parameters);
+            switch (optimizer)
+            {
+                case CameSharp.TorchSharp.Came c:
+                    c.UseFastPath = fast;
+                    c.DegreeOfParallelism = threads;
+                    break;
+            }
+        }
+
+        public void Step() => optimizer.step();
+
+        public void Dispose()
+        {
+            optimizer.Dispose();
+            foreach (var p in parameters) p.Dispose();
+        }
+    }
+}
