@@ -84,9 +84,13 @@ string[] ParseList(string text, string flag)
     return items;
 }
 
-// Runs each setting in a child process, in order; stops early on Ctrl-C. Returns the runs that finished.
-List<RunRecord> RunAll(IEnumerable<TrainSettings> runs)
+// Checks every run's settings and the data before the first run starts, then runs each in a child process, in
+// order, stopping early on Ctrl-C. Returns the runs that finished.
+List<RunRecord> RunAll(IReadOnlyList<TrainSettings> runs, string root)
 {
+    foreach (var s in runs) s.Validate();
+    Corpus.Load(runs[0].Data, runs[0].Tokenizer, runs[0].Context);
+    Directory.CreateDirectory(root);
     var done = new List<RunRecord>();
     foreach (var s in runs)
     {
@@ -143,12 +147,11 @@ compare.SetAction(r => Guard(() =>
     string root = Path.GetFullPath(r.GetValue(outDir) ?? Path.Combine("runs", $"compare-{r.GetValue(model)}"));
     double scale = r.GetValue(lrScale);
     if (!(scale > 0 && double.IsFinite(scale))) throw new UsageException($"--lr-scale must be a positive number; got {scale}.");
+    // The default learning rate is looked up (and the name checked) once the model's settings are known to be valid.
     foreach (var n in names) Settings(r, n, 1, null, root).Validate();
     var plan = names.SelectMany(n => Enumerable.Range(1, k).Select(sd =>
         Settings(r, n, sd, scale * OptimizerFactory.DefaultLearningRate(r.GetValue(model)!, n), Path.Combine(root, n, $"seed-{sd}")))).ToList();
-    Corpus.Load(plan[0].Data, plan[0].Tokenizer, plan[0].Context);
-    Directory.CreateDirectory(root);
-    var records = RunAll(plan);
+    var records = RunAll(plan, root);
     var groups = names.Select(n => (n, (IReadOnlyList<RunRecord>)records.Where(x => x.Summary.Optimizer == n).ToList())).ToList();
     if (records.Count == 0)
     {
@@ -174,10 +177,7 @@ sweep.SetAction(r => Guard(() =>
         double.TryParse(x, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 ? v : throw new UsageException($"--lrs: '{x}' is not a positive number.")).ToArray();
     string root = Path.GetFullPath(r.GetValue(outDir) ?? Path.Combine("runs", $"sweep-{r.GetValue(model)}-{name}"));
     var plan = rates.Select(v => Settings(r, name, r.GetValue(seed), v, Path.Combine(root, $"lr-{v:G3}"))).ToList();
-    foreach (var s in plan) s.Validate();
-    Corpus.Load(plan[0].Data, plan[0].Tokenizer, plan[0].Context);
-    Directory.CreateDirectory(root);
-    var records = RunAll(plan);
+    var records = RunAll(plan, root);
     var md = new StringBuilder($"# came sweep: {r.GetValue(model)} / {name}\n\n| lr | final val loss |{(r.GetValue(model) == "bert" ? " MLM accuracy |" : "")}\n|---|---|{(r.GetValue(model) == "bert" ? "---|" : "")}\n");
     foreach (var rec in records)
         md.Append($"| {rec.Summary.LearningRate:G3} | {rec.Summary.FinalValLoss:F4} |{(rec.Summary.FinalValAccuracy is { } a ? $" {a:P1} |" : "")}\n");
