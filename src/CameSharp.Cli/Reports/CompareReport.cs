@@ -64,6 +64,15 @@ internal static class CompareReport
                 $"{records.Average(r => r.Summary.MedianStepMs):F0} | {records.Max(r => r.Summary.PeakWorkingSetBytes) / 1e6:F0} |");
         }
         md.AppendLine();
+        var baseline = groups.FirstOrDefault(g => g.Optimizer == "adamw" && g.Runs.Count > 0).Runs;
+        if (baseline is not null)
+        {
+            long adamw = baseline[0].Summary.OptimizerStateBytes;
+            var others = groups.Where(g => g.Optimizer != "adamw" && g.Runs.Count > 0)
+                .Select(g => $"{g.Optimizer} {g.Runs[0].Summary.OptimizerStateBytes / (double)adamw:P0}");
+            md.AppendLine(c, $"Optimizer state relative to AdamW's: {string.Join(", ", others)}.");
+            md.AppendLine();
+        }
         md.AppendLine("State is the optimizer's own tensors (AdamW: exp_avg and exp_avg_sq; CAME: exp_avg and the factored row/column " +
             "statistics), measured from the tensors. Peak memory is each run's whole process, run alone.");
         md.AppendLine();
