@@ -39,8 +39,9 @@ var layers = new Option<int>("--layers") { Description = "transformer blocks", D
 var heads = new Option<int>("--heads") { Description = "attention heads", DefaultValueFactory = _ => defaults.Heads };
 var evalEvery = new Option<int>("--eval-every") { Description = "steps between validations", DefaultValueFactory = _ => defaults.EvalEvery };
 var threads = new Option<int?>("--threads") { Description = "CPU threads for torch (default: all)" };
+var warmup = new Option<double>("--warmup") { Description = "fraction of the steps spent warming the learning rate up", DefaultValueFactory = _ => defaults.Warmup };
 
-Option[] shared = [model, steps, batch, accumulate, data, tokenizer, context, dim, layers, heads, evalEvery, threads];
+Option[] shared = [model, steps, batch, accumulate, data, tokenizer, context, dim, layers, heads, evalEvery, threads, warmup];
 
 TrainSettings Settings(ParseResult r, string optimizerName, int seedValue, double? lrValue, string output) => new()
 {
@@ -60,6 +61,7 @@ TrainSettings Settings(ParseResult r, string optimizerName, int seedValue, doubl
     Heads = r.GetValue(heads),
     EvalEvery = r.GetValue(evalEvery),
     Threads = r.GetValue(threads),
+    Warmup = r.GetValue(warmup),
 };
 
 // What a child `came train` needs to repeat a run exactly.
@@ -70,7 +72,7 @@ IEnumerable<string> ChildArguments(TrainSettings s)
         "--model", s.Model, "--optimizer", s.Optimizer, "--steps", $"{s.Steps}", "--lr", s.PeakLearningRate.ToString("R"),
         "--batch", $"{s.Batch}", "--accumulate", $"{s.Accumulate}", "--seed", $"{s.Seed}", "--out", s.Out,
         "--tokenizer", s.Tokenizer, "--context", $"{s.Context}", "--dim", $"{s.Dim}", "--layers", $"{s.Layers}",
-        "--heads", $"{s.Heads}", "--eval-every", $"{s.EvalEvery}",
+        "--heads", $"{s.Heads}", "--eval-every", $"{s.EvalEvery}", "--warmup", s.Warmup.ToString("R"),
     };
     if (s.Data is not null) args.AddRange(["--data", Path.GetFullPath(s.Data)]);
     if (s.Threads is { } t) args.AddRange(["--threads", $"{t}"]);

@@ -83,6 +83,8 @@ public sealed class CommandTests : IDisposable
         { ["train", "--optimizer", "came", "--frobnicate"], "--frobnicate" },
         { ["compare", "--optimizers", "adamw,sgd"], "--optimizer must be one of" },
         { ["train", "--optimizer", "came", "--heads", "3", "--dim", "16"], "--heads must divide" },
+        { ["train", "--optimizer", "came", "--warmup", "1.5"], "--warmup must be a fraction" },
+        { ["compare", "--lr-scale", "-1"], "--lr-scale must be a positive number" },
     };
 
     [Theory]
