@@ -191,10 +191,11 @@ sweep.SetAction(r => Guard(() =>
 var benchParams = new Option<string>("--params") { Description = "parameter counts to time, like 10M,100M,300M", DefaultValueFactory = _ => "10M,100M,300M" };
 var benchThreads = new Option<string?>("--threads") { Description = "thread counts, comma-separated (default: 1 and all processors)" };
 var benchImpls = new Option<string>("--impls") { Description = "implementations to time", DefaultValueFactory = _ => string.Join(",", CameSharp.Cli.Bench.Steppers.All.Select(x => x.Name)) };
-var benchSeconds = new Option<double>("--seconds") { Description = "least time spent timing each case", DefaultValueFactory = _ => 2.0 };
+var benchSeconds = new Option<double>("--seconds") { Description = "least time spent timing each case in each round", DefaultValueFactory = _ => 2.0 };
+var benchRounds = new Option<int>("--rounds") { Description = "rounds through all cases; each case reports the median of its rounds", DefaultValueFactory = _ => 3 };
 var bench = new Command("bench", "Time an optimizer step per parameter for each implementation beside the measured memory bandwidth; writes bench.json and bench.md.")
 {
-    benchParams, benchThreads, benchImpls, benchSeconds, outDir,
+    benchParams, benchThreads, benchImpls, benchSeconds, benchRounds, outDir,
 };
 bench.SetAction(r => Guard(() =>
 {
@@ -206,7 +207,10 @@ bench.SetAction(r => Guard(() =>
     var impls = ParseList(r.GetValue(benchImpls)!, "--impls");
     foreach (var i in impls)
         if (!known.Contains(i)) throw new UsageException($"--impls: '{i}' is not one of {string.Join(", ", known)}.");
-    return CameSharp.Cli.Bench.BenchRunner.Run(sets, threadCounts, impls, r.GetValue(outDir) ?? Path.Combine("runs", "bench"), r.GetValue(benchSeconds), stop.Token);
+    int rounds = r.GetValue(benchRounds);
+    if (rounds < 1) throw new UsageException($"--rounds must be at least 1; got {rounds}.");
+    return CameSharp.Cli.Bench.BenchRunner.Run(sets, threadCounts, impls, r.GetValue(outDir) ?? Path.Combine("runs", "bench"),
+        r.GetValue(benchSeconds), rounds, stop.Token);
 }));
 
 var rootCommand = new RootCommand("came: train small GPT-2 and BERT models with CAME, Adafactor, AdamW or LAMB, and compare them.")

@@ -74,6 +74,27 @@ public sealed class CommandTests : IDisposable
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
     }
 
+    [Fact]
+    public void Bench_writes_a_result_per_case_and_the_bandwidth()
+    {
+        string output = Path.Combine(folder, "bench");
+        var (code, stdout, stderr) = CameRunner.Run(folder,
+            ["bench", "--params", "200K", "--threads", "1", "--impls", "engine-came,came-reference-port", "--seconds", "0", "--rounds", "2", "--out", output]);
+        Assert.True(code == 0, stderr);
+        using var bench = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "bench.json")));
+        Assert.True(bench.RootElement.GetProperty("bandwidth_gbps").GetDouble() > 0);
+        var results = bench.RootElement.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(["engine-came", "came-reference-port"], results.Select(r => r.GetProperty("impl").GetString()));
+        foreach (var r in results)
+        {
+            Assert.True(r.GetProperty("ns_per_param").GetDouble() > 0);
+            Assert.Equal(32, r.GetProperty("bytes_per_param").GetInt32());
+            Assert.Equal(2, r.GetProperty("ns_per_param_by_round").GetArrayLength());
+            Assert.InRange(r.GetProperty("params").GetInt64(), 150_000, 250_000);
+        }
+        Assert.Contains("| engine-came |", stdout);
+    }
+
     public static TheoryData<string[], string> BadUsage => new()
     {
         { ["train", "--model", "gpt"], "--optimizer" },
@@ -85,6 +106,8 @@ public sealed class CommandTests : IDisposable
         { ["train", "--optimizer", "came", "--heads", "3", "--dim", "16"], "--heads must divide" },
         { ["train", "--optimizer", "came", "--warmup", "1.5"], "--warmup must be a fraction" },
         { ["compare", "--lr-scale", "-1"], "--lr-scale must be a positive number" },
+        { ["bench", "--impls", "engine-sgd"], "--impls" },
+        { ["bench", "--params", "tiny"], "--params" },
     };
 
     [Theory]
@@ -92,7 +115,7 @@ public sealed class CommandTests : IDisposable
     public void A_bad_flag_says_what_is_wrong_and_exits_with_2(string[] args, string message)
     {
         string data = CameRunner.Corpus(folder);
-        var (code, _, stderr) = CameRunner.Run(folder, [.. args, "--data", data]);
+        var (code, _, stderr) = CameRunner.Run(folder, args[0] == "bench" ? args : [.. args, "--data", data]);
         Assert.Equal(2, code);
         Assert.Contains(message, stderr);
     }

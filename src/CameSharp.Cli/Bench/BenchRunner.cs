@@ -13,7 +13,7 @@ namespace CameSharp.Cli.Bench;
 internal static class BenchRunner
 {
     public static int Run(IReadOnlyList<ParameterSet> sets, IReadOnlyList<int> threadCounts, IReadOnlyList<string> impls,
-        string outDir, double minSeconds, CancellationToken cancel)
+        string outDir, double minSeconds, int rounds, CancellationToken cancel)
     {
         Directory.CreateDirectory(outDir);
         var bandwidth = new Dictionary<int, double>();
@@ -24,43 +24,50 @@ internal static class BenchRunner
             Console.Error.WriteLine($"bench: {bandwidth[t]:F1} GB/s on {t} thread(s)");
         }
 
-        var results = new List<(string Impl, ParameterSet Set, int Threads, double NsPerParam, int Bytes)>();
+        // Each case is timed once per round, and rounds go through all the cases in turn: a case's figure is the median
+        // of its rounds, so a slow moment of the machine, or of an allocator, weighs on one round, not on the result.
+        var samples = new Dictionary<(string Impl, ParameterSet Set, int Threads), List<double>>();
+        var bytesOf = Steppers.All.ToDictionary(s => s.Name, s => s.BytesPerParam);
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-        int total = sets.Count * impls.Count * threadCounts.Count, done = 0;
-        foreach (var set in sets)
-            foreach (var (name, bytes, create) in Steppers.All.Where(s => impls.Contains(s.Name)))
-                foreach (int threads in threadCounts)
-                {
-                    if (cancel.IsCancellationRequested) break;
-                    done++;
-                    // Parameters, gradients and state, plus torch-op temporaries: about 24-48 bytes a parameter.
-                    long need = set.Total * (name.StartsWith("engine", StringComparison.Ordinal) ? 24L : 48L);
-                    if (need > available * 8 / 10)
+        int total = rounds * sets.Count * impls.Count * threadCounts.Count, done = 0;
+        for (int round = 0; round < rounds; round++)
+            foreach (var set in sets)
+                foreach (var (name, bytes, create) in Steppers.All.Where(s => impls.Contains(s.Name)))
+                    foreach (int threads in threadCounts)
                     {
-                        Console.Error.WriteLine($"bench [{done}/{total}] {name} {set.Label}: skipped, needs about {need / 1e9:F1} GB of {available / 1e9:F1} GB.");
-                        continue;
-                    }
-                    Console.Error.Write($"bench [{done}/{total}] {name} {set.Label} ({set.Total / 1e6:F1}M) on {threads} thread(s)... ");
-                    double seconds;
-                    using (var stepper = create(set, threads))
-                    {
-                        stepper.Step();
-                        var times = new List<double>();
-                        var clock = Stopwatch.StartNew();
-                        while ((times.Count < 3 || clock.Elapsed.TotalSeconds < minSeconds) && times.Count < 50 && !cancel.IsCancellationRequested)
+                        if (cancel.IsCancellationRequested) break;
+                        done++;
+                        // Parameters, gradients and state, plus torch-op temporaries: about 24-48 bytes a parameter.
+                        long need = set.Total * (name.StartsWith("engine", StringComparison.Ordinal) ? 24L : 48L);
+                        if (need > available * 8 / 10)
                         {
-                            var watch = Stopwatch.StartNew();
-                            stepper.Step();
-                            times.Add(watch.Elapsed.TotalSeconds);
+                            Console.Error.WriteLine($"bench [{done}/{total}] {name} {set.Label}: skipped, needs about {need / 1e9:F1} GB of {available / 1e9:F1} GB.");
+                            continue;
                         }
-                        seconds = times.Order().ElementAt(times.Count / 2);
+                        Console.Error.Write($"bench [{done}/{total}] {name} {set.Label} ({set.Total / 1e6:F1}M) on {threads} thread(s)... ");
+                        double seconds;
+                        using (var stepper = create(set, threads))
+                        {
+                            stepper.Step();
+                            var times = new List<double>();
+                            var clock = Stopwatch.StartNew();
+                            while ((times.Count < 3 || clock.Elapsed.TotalSeconds < minSeconds) && times.Count < 50 && !cancel.IsCancellationRequested)
+                            {
+                                var watch = Stopwatch.StartNew();
+                                stepper.Step();
+                                times.Add(watch.Elapsed.TotalSeconds);
+                            }
+                            seconds = times.Order().ElementAt(times.Count / 2);
+                        }
+                        GC.Collect();
+                        GC.WaitForPendingFinalizers();
+                        double ns = seconds * 1e9 / set.Total;
+                        if (!samples.TryGetValue((name, set, threads), out var list)) samples[(name, set, threads)] = list = [];
+                        list.Add(ns);
+                        Console.Error.WriteLine($"{ns:F2} ns/param, {bytes / ns / bandwidth[threads]:P0} of bandwidth (round {round + 1} of {rounds})");
                     }
-                    GC.Collect();
-                    GC.WaitForPendingFinalizers();
-                    double ns = seconds * 1e9 / set.Total;
-                    results.Add((name, set, threads, ns, bytes));
-                    Console.Error.WriteLine($"{ns:F2} ns/param, {bytes / ns / bandwidth[threads]:P0} of bandwidth");
-                }
+        var results = samples.Select(kv => (kv.Key.Impl, kv.Key.Set, kv.Key.Threads,
+            NsPerParam: kv.Value.Order().ElementAt(kv.Value.Count / 2), Bytes: bytesOf[kv.Key.Impl], Rounds: kv.Value)).ToList();
 
         var json = new JsonObject
         {
@@ -81,6 +88,7 @@ internal static class BenchRunner
                 ["ns_per_param"] = r.NsPerParam,
                 ["bytes_per_param"] = r.Bytes,
                 ["fraction_of_bandwidth"] = r.Bytes / r.NsPerParam / bandwidth[r.Threads],
+                ["ns_per_param_by_round"] = new JsonArray(r.Rounds.Select(x => (JsonNode)x).ToArray()),
             }).ToArray()),
         };
         File.WriteAllText(Path.Combine(outDir, "bench.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
@@ -88,14 +96,16 @@ internal static class BenchRunner
         var md = new StringBuilder();
         md.AppendLine(CultureInfo.InvariantCulture, $"Memory bandwidth (triad): {string.Join(", ", bandwidth.Select(kv => $"{kv.Value:F1} GB/s on {kv.Key} thread(s)"))}.");
         md.AppendLine();
-        md.AppendLine("| impl | params | threads | ns/param | GB/s moved | of bandwidth | vs torchsharp-adamw | vs came-reference-port |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"ns/param is the median of {rounds} rounds; the range of the rounds follows it.");
+        md.AppendLine();
+        md.AppendLine("| impl | params | threads | ns/param (range) | GB/s moved | of bandwidth | vs torchsharp-adamw | vs came-reference-port |");
         md.AppendLine("|---|---|---|---|---|---|---|---|");
         foreach (var r in results)
         {
             string Versus(string other) => results.FirstOrDefault(o => o.Impl == other && o.Set == r.Set && o.Threads == r.Threads) is { Impl: not null } o
                 ? $"{o.NsPerParam / r.NsPerParam:F1}x" : "";
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r.Impl} | {r.Set.Total / 1e6:F1}M | {r.Threads} | {r.NsPerParam:F2} | {r.Bytes / r.NsPerParam:F1} | {r.Bytes / r.NsPerParam / bandwidth[r.Threads]:P0} | {Versus("torchsharp-adamw")} | {Versus("came-reference-port")} |");
+                $"| {r.Impl} | {r.Set.Total / 1e6:F1}M | {r.Threads} | {r.NsPerParam:F2} ({r.Rounds.Min():F2}-{r.Rounds.Max():F2}) | {r.Bytes / r.NsPerParam:F1} | {r.Bytes / r.NsPerParam / bandwidth[r.Threads]:P0} | {Versus("torchsharp-adamw")} | {Versus("came-reference-port")} |");
         }
         File.WriteAllText(Path.Combine(outDir, "bench.md"), md.ToString());
         Console.WriteLine(md);

@@ -29,7 +29,9 @@ internal sealed record ParameterSet(string Label, int Dim, int Vocab, int Layers
         if (!double.TryParse(scale == 1 ? t : t[..^1], System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double n) || n * scale < 1e5)
             throw new UsageException($"--params: '{text}' is not a parameter count of at least 100K (like 10M, 100M, 300M).");
         long target = (long)(n * scale);
-        var (dim, vocab) = target < 50_000_000 ? (384, 8192) : target < 200_000_000 ? (768, 50257) : (1024, 50257);
+        int dim = target < 2_000_000 ? 64 : target < 50_000_000 ? 384 : target < 200_000_000 ? 768 : 1024;
+        // GPT-2's vocabulary from 50M up; below, a vocabulary matrix of at most about 30% of the set.
+        int vocab = target >= 50_000_000 ? 50257 : (int)Math.Clamp(0.3 * target / dim, 256, 8192);
         long perLayer = 8L * dim * dim + 5L * dim;
         int layers = (int)Math.Max(1, Math.Round((target - (long)vocab * dim) / (double)perLayer));
         return new ParameterSet(text.Trim(), dim, vocab, layers);
