@@ -27,6 +27,15 @@ internal static class CameRunner
         return (process.ExitCode, stdout.Result, stderr.Result);
     }
 
+    /// <summary>Starts `came` without waiting, for tests that interrupt it.</summary>
+    public static Process Start(string workingDirectory, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { WorkingDirectory = workingDirectory, RedirectStandardError = true, RedirectStandardOutput = true };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "came.dll"));
+        foreach (var a in args) start.ArgumentList.Add(a);
+        return Process.Start(start)!;
+    }
+
     /// <summary>Flags for a model small enough to train in seconds.</summary>
     public static readonly string[] Tiny =
         ["--dim", "16", "--layers", "1", "--heads", "2", "--context", "16", "--batch", "4", "--steps", "6", "--eval-every", "3", "--threads", "1"];

@@ -42,6 +42,39 @@ public sealed class CommandTests : IDisposable
     }
 
     [Fact]
+    public void Gpt2_byte_pair_tokens_train_too()
+    {
+        string data = CameRunner.Corpus(folder), output = Path.Combine(folder, "bpe");
+        var (code, _, stderr) = CameRunner.Run(folder, ["train", "--optimizer", "came", "--tokenizer", "bpe", "--data", data, "--out", output, .. CameRunner.Tiny]);
+        Assert.True(code == 0, stderr);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        Assert.Equal("bpe", summary.RootElement.GetProperty("tokenizer").GetString());
+        // The tied embedding alone is 50257 x 16.
+        Assert.True(summary.RootElement.GetProperty("parameters").GetInt64() > 50257 * 16);
+    }
+
+    [Fact]
+    public void Ctrl_c_stops_at_a_step_boundary_and_keeps_what_was_written()
+    {
+        string data = CameRunner.Corpus(folder), output = Path.Combine(folder, "stopped");
+        using var process = CameRunner.Start(folder, ["train", "--optimizer", "adamw", "--data", data, "--out", output,
+            "--dim", "16", "--layers", "1", "--heads", "2", "--context", "16", "--batch", "4", "--steps", "100000", "--eval-every", "5", "--threads", "1"]);
+        string metrics = Path.Combine(output, "metrics.csv");
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (DateTime.UtcNow < deadline && (!File.Exists(metrics) || File.ReadLines(metrics).Count() < 12)) Thread.Sleep(100);
+        using (var kill = System.Diagnostics.Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)])) kill.WaitForExit();
+        Assert.True(process.WaitForExit(TimeSpan.FromMinutes(1)), "came did not stop after SIGINT");
+        Assert.Equal(130, process.ExitCode);
+        Assert.Contains("stopped at step", process.StandardError.ReadToEnd());
+
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        Assert.True(summary.RootElement.GetProperty("interrupted").GetBoolean());
+        int completed = summary.RootElement.GetProperty("steps_completed").GetInt32();
+        Assert.InRange(completed, 11, 99_999);
+        Assert.Equal(completed + 1, File.ReadAllLines(metrics).Length);
+    }
+
+    [Fact]
     public void Compare_writes_a_summary_a_report_and_a_picture()
     {
         string data = CameRunner.Corpus(folder), output = Path.Combine(folder, "cmp");
