@@ -97,7 +97,7 @@ List<RunRecord> RunAll(IReadOnlyList<TrainSettings> runs, string root)
     foreach (var s in runs)
     {
         if (stop.IsCancellationRequested) break;
-        int code = ChildRuns.Train(ChildArguments(s), stop.Token);
+        int code = ChildRuns.Train(ChildArguments(s));
         if (code == 2) throw new UsageException($"the run {s.Optimizer} (seed {s.Seed}) refused its settings; see above.");
         if (File.Exists(Path.Combine(s.Out, "summary.json"))) done.Add(RunRecord.Read(s.Out));
         else Console.Error.WriteLine($"came: the run {s.Optimizer} (seed {s.Seed}) failed (exit code {code}) and wrote no summary.");

@@ -103,14 +103,14 @@ public abstract partial class CameSharpOptimizer<TEngineOptions>
         for (int i = 0; i < states.Length; i++)
         {
             if (!byName.TryGetValue($"{i}.step", out var step)) continue;
-            Expect(step, "I64", []);
+            step.Expect("I64", []);
             steps[step.Name] = new long[1];
             foreach (var name in states[i].Names)
             {
                 string key = $"{i}.{name}";
                 var shape = states[i][name].shape;
                 if (!byName.TryGetValue(key, out var entry)) throw new CheckpointException($"tensor '{key}' is missing.");
-                Expect(entry, "F32", shape);
+                entry.Expect("F32", shape);
                 floats[key] = (new float[shape.Aggregate(1L, (a, b) => a * b)], shape);
             }
         }
@@ -144,13 +144,6 @@ public abstract partial class CameSharpOptimizer<TEngineOptions>
             _parameter_groups[g].Options.InitialLearningRate = initialRates[g];
         }
         SkippedSteps = skipped;
-    }
-
-    private static void Expect(SafeTensorsEntry entry, string dtype, long[] shape)
-    {
-        if (entry.DType != dtype) throw new CheckpointException($"tensor '{entry.Name}' has dtype {entry.DType}, expected {dtype}.");
-        if (!entry.Shape.SequenceEqual(shape))
-            throw new CheckpointException($"tensor '{entry.Name}' has shape [{string.Join(", ", entry.Shape)}], expected [{string.Join(", ", shape)}].");
     }
 
     private (TEngineOptions[] Options, double[] InitialRates) ParseGroups(string json, string kind)

@@ -133,9 +133,9 @@ public abstract class TensorState : OptimizerState, IDisposable
     /// </summary>
     internal EngineView View<TOptions>(Engine.Optimizer<TOptions> host, Tensor grad, TOptions options) where TOptions : Engine.OptimizerOptions
     {
-        nint[] pointers = [.. tensors.Select(t => Address(t.Tensor)), Address(parameter)];
-        if (view is null || !view.Pointers.AsSpan().SequenceEqual(pointers))
+        if (view is null || StorageMoved(view.Pointers))
         {
+            nint[] pointers = [.. tensors.Select(t => Address(t.Tensor)), Address(parameter)];
             var data = Wrap(parameter);
             var engineParameter = new Engine.Parameter("p", data, ParameterShape);
             var state = host.CreateState(engineParameter, options, (name, shape) => Wrap(this[name]));
@@ -144,6 +144,14 @@ public abstract class TensorState : OptimizerState, IDisposable
         view.SetGrad(grad);
         view.State.Step = step;
         return view;
+    }
+
+    /// <summary>True when any state tensor or the parameter no longer lives where <paramref name="pointers"/> recorded; allocates nothing.</summary>
+    private bool StorageMoved(nint[] pointers)
+    {
+        for (int i = 0; i < tensors.Count; i++)
+            if (Address(tensors[i].Tensor) != pointers[i]) return true;
+        return Address(parameter) != pointers[^1];
     }
 
     internal static Memory<float> Wrap(Tensor t) =>

@@ -56,7 +56,7 @@ public abstract partial class Optimizer<TOptions>
             foreach (var p in groups[g].ParameterArray)
             {
                 if (!byName.TryGetValue($"{p.Name}.step", out var step)) continue;
-                Expect(step, "I64", []);
+                step.Expect("I64", []);
                 steps[step.Name] = p;
                 var state = CreateLoadedState(p, options[g], n => byName.ContainsKey($"{p.Name}.{n}"));
                 foreach (var t in state.Tensors)
@@ -64,7 +64,7 @@ public abstract partial class Optimizer<TOptions>
                     string name = $"{p.Name}.{t.Name}";
                     if (!byName.TryGetValue(name, out var entry))
                         throw new CheckpointException($"tensor '{name}' is missing.");
-                    Expect(entry, "F32", t.Shape);
+                    entry.Expect("F32", t.Shape.Select(d => (long)d));
                     targets[name] = t.Data;
                 }
                 staged[p] = state;
@@ -96,14 +96,6 @@ public abstract partial class Optimizer<TOptions>
     /// <summary>Creates the state a loaded parameter will hold; an optimizer whose state depends on the file overrides it.</summary>
     internal virtual ParameterState CreateLoadedState(Parameter p, TOptions options, Func<string, bool> fileHasTensor) =>
         CreateState(p, options, ParameterState.Managed);
-
-    private static void Expect(SafeTensorsEntry entry, string dtype, int[] shape)
-    {
-        if (entry.DType != dtype)
-            throw new CheckpointException($"tensor '{entry.Name}' has dtype {entry.DType}, expected {dtype}.");
-        if (!entry.Shape.SequenceEqual(shape.Select(d => (long)d)))
-            throw new CheckpointException($"tensor '{entry.Name}' has shape [{string.Join(", ", entry.Shape)}], expected [{string.Join(", ", shape)}].");
-    }
 
     private static string GroupsJson(IEnumerable<OptimizerOptions> options, IEnumerable<Parameter[]> members)
     {

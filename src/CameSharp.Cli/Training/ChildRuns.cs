@@ -9,7 +9,7 @@ namespace CameSharp.Cli.Training;
 /// </summary>
 internal static class ChildRuns
 {
-    public static int Train(IEnumerable<string> arguments, CancellationToken cancel)
+    public static int Train(IEnumerable<string> arguments)
     {
         string host = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell which executable is running.");
         var start = new ProcessStartInfo(host) { UseShellExecute = false };

@@ -10,6 +10,14 @@ namespace CameSharp.Checkpoints;
 internal sealed record SafeTensorsEntry(string Name, string DType, long[] Shape, long Begin, long End)
 {
     public long ElementCount => Shape.Aggregate(1L, (a, b) => a * b);
+
+    /// <summary>Throws <see cref="CheckpointException"/> unless the entry has <paramref name="dtype"/> and <paramref name="shape"/>.</summary>
+    public void Expect(string dtype, IEnumerable<long> shape)
+    {
+        if (DType != dtype) throw new CheckpointException($"tensor '{Name}' has dtype {DType}, expected {dtype}.");
+        if (!Shape.SequenceEqual(shape))
+            throw new CheckpointException($"tensor '{Name}' has shape [{string.Join(", ", Shape)}], expected [{string.Join(", ", shape)}].");
+    }
 }
 
 /// <summary>A tensor to write: float32 data or one int64 scalar (a step count).</summary>
