@@ -90,6 +90,19 @@ public sealed class PropertyTests
 
     [Fact] public void Lamb_matches_the_scalar_reference() => Check(LambHyper);
 
+    /// <summary>Matrices of 64K elements and more are cut into row blocks whose column sums are combined afterwards.</summary>
+    [Theory]
+    [InlineData(new[] { 700, 300 }, 1)]
+    [InlineData(new[] { 700, 300 }, 2)]
+    [InlineData(new[] { 2, 130, 600 }, 2)]
+    public void Split_matrices_match_the_scalar_reference(int[] shape, int threads)
+    {
+        Assert.True(new CameSharp.Kernels.FactoredLayout(shape).Splits > 1);
+        var scales = new[] { 1.0, 1e-3, 10 };
+        Run(new Case(shape, scales, ZeroRow: 3, threads, Seed: 11), new CameOptions { LearningRate = 1e-3, WeightDecay = 0.01 });
+        Run(new Case(shape, scales, ZeroRow: -1, threads, Seed: 12), new AdafactorOptions { RelativeStep = false, LearningRate = 1e-3, Beta1 = 0.9 });
+    }
+
     private static void Check(Gen<OptimizerOptions> hyper) =>
         Gen.Select(Cases, hyper).Sample((c, o) => Run(c, o), iter: 300, print: t => $"{t.Item1}; {t.Item2}");
 

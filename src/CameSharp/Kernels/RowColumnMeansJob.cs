@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace CameSharp.Kernels;
 
 /// <summary>
@@ -11,6 +13,7 @@ internal abstract class RowColumnMeansJob : FactoredJob
 {
     private FactoredMoment target = null!;
     private float[] partials = [];
+    private readonly CombineJob combine = new();
 
     /// <summary>Runs the pass and leaves the means in <paramref name="moment"/>'s factor buffers.</summary>
     protected void Execute(KernelRunner runner, KernelWorkspace workspace, FactoredMoment moment)
@@ -19,7 +22,7 @@ internal abstract class RowColumnMeansJob : FactoredJob
         target = moment;
         partials = workspace.Partials;
         runner.Run(this, Layout.ChunkCount);
-        if (Layout.Splits > 1) CombinePartials();
+        if (Layout.Splits > 1) combine.Execute(runner, this);
     }
 
     protected sealed override void ProcessRows(int chunk, int batch, int firstRow, int endRow)
@@ -40,19 +43,37 @@ internal abstract class RowColumnMeansJob : FactoredJob
     /// <summary>Adds X over row <paramref name="row"/> into <paramref name="columnSums"/> and returns the row's sum of X.</summary>
     protected abstract float AccumulateRow(int batch, int row, Span<float> columnSums);
 
-    private void CombinePartials()
+    /// <summary>
+    /// Adds the row blocks' column partial sums in block order and divides by the row count. Columns are cut into
+    /// blocks shared out among the threads; every column's additions keep block order, so any schedule gives the same sums.
+    /// </summary>
+    private sealed class CombineJob : ChunkJob
     {
-        int cols = Layout.Cols, splits = Layout.Splits;
-        for (int b = 0; b < Layout.Batches; b++)
+        /// <summary>Columns a chunk combines: a few kilobytes, so even a 768-wide matrix keeps both threads busy.</summary>
+        private const int BlockColumns = 256;
+
+        private RowColumnMeansJob owner = null!;
+        private int blocksPerBatch;
+
+        public void Execute(KernelRunner runner, RowColumnMeansJob job)
         {
-            Span<float> means = target.ColFactor.AsSpan(b * cols, cols);
-            partials.AsSpan(b * splits * cols, cols).CopyTo(means);
+            owner = job;
+            blocksPerBatch = (job.Layout.Cols + BlockColumns - 1) / BlockColumns;
+            runner.Run(this, job.Layout.Batches * blocksPerBatch);
+        }
+
+        public override void Run(int chunk)
+        {
+            var layout = owner.Layout;
+            int cols = layout.Cols, splits = layout.Splits;
+            int batch = chunk / blocksPerBatch, first = chunk % blocksPerBatch * BlockColumns;
+            int count = Math.Min(BlockColumns, cols - first);
+            Span<float> means = owner.target.ColFactor.AsSpan(batch * cols + first, count);
+            ReadOnlySpan<float> partials = owner.partials;
+            partials.Slice(batch * splits * cols + first, count).CopyTo(means);
             for (int s = 1; s < splits; s++)
-            {
-                ReadOnlySpan<float> part = partials.AsSpan((b * splits + s) * cols, cols);
-                for (int j = 0; j < cols; j++) means[j] += part[j];
-            }
-            for (int j = 0; j < cols; j++) means[j] /= Layout.Rows;
+                TensorPrimitives.Add(means, partials.Slice((batch * splits + s) * cols + first, count), means);
+            TensorPrimitives.Divide(means, layout.Rows, means);
         }
     }
 }
