@@ -78,7 +78,7 @@ public sealed class Adafactor : Optimizer<AdafactorOptions>
     /// <summary>A loaded state keeps its momentum if the file has one, even when Beta1 has since been switched off.</summary>
     internal override ParameterState CreateLoadedState(Parameter p, AdafactorOptions options, Func<string, bool> fileHasTensor)
     {
-        var state = new AdafactorState(p, options.Beta1 is not null || fileHasTensor("exp_avg"), ParameterState.Managed);
+        var state = new AdafactorState(p, options.Beta1 is not null || fileHasTensor("exp_avg"), StateMemory.For(p));
         Workspace.ReserveSecondMoment(state.SecondMoment, p.Length);
         return state;
     }

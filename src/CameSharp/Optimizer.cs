@@ -160,7 +160,7 @@ public abstract partial class Optimizer<TOptions> : Optimizer where TOptions : O
                 if (!p.HasGrad) continue;
                 if (!states.TryGetValue(p, out var state))
                 {
-                    state = CreateState(p, group.Options, ParameterState.Managed);
+                    state = CreateState(p, group.Options, StateMemory.For(p));
                     states.Add(p, state);
                     createdThisStep.Add(p);
                 }

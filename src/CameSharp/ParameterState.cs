@@ -7,7 +7,7 @@ internal readonly record struct StateTensor(string Name, Memory<float> Data, int
 
 /// <summary>
 /// Supplies the memory of one state tensor, named as in the official code (exp_avg, exp_avg_sq_row, ...), zeroed.
-/// The engine allocates managed arrays; the TorchSharp adapter hands out the memory of tensors it owns, so that the
+/// The engine allocates managed arrays (<see cref="StateMemory"/>); the TorchSharp adapter hands out the memory of tensors it owns, so that the
 /// engine's kernels update torch state in place.
 /// </summary>
 internal delegate Memory<float> StateAllocator(string name, int[] shape);
@@ -23,9 +23,6 @@ internal abstract class ParameterState
 
     /// <summary>The tensors that carry the state from step to step, in a fixed order.</summary>
     public abstract IReadOnlyList<StateTensor> Tensors { get; }
-
-    /// <summary>Zeroed managed arrays: the engine's own state.</summary>
-    public static readonly StateAllocator Managed = (_, shape) => new float[shape.Aggregate(1, (a, b) => a * b)];
 
     /// <summary>The shape of a factored statistic's row vector: the tensor's shape without its last dimension.</summary>
     public static int[] RowShape(ReadOnlySpan<int> shape) => shape[..^1].ToArray();
