@@ -12,7 +12,6 @@ public sealed class Adafactor : Optimizer<AdafactorOptions>
 {
     private readonly GradientScanJob scan = new();
     private readonly SquareMeansJob squareMeans = new();
-    private readonly ScaledSquareSumJob updateSquares = new();
     private readonly AdafactorApplyJob apply = new();
     private readonly FullSecondMomentJob fullSecondMoment = new();
     private readonly UnfactoredApplyJob unfactoredApply = new();
@@ -87,7 +86,8 @@ public sealed class Adafactor : Optimizer<AdafactorOptions>
     {
         var state = (AdafactorState)s;
         if (state.SecondMoment is not { } v) return scan.IsUsable(Runner, Workspace, p.Grad);
-        squareMeans.Execute(Runner, Workspace, p.Grad, (float)o.Eps1, v);
+        // The step about to be taken is state.Step + 1, whose decay the first pass needs to foresee the update's RMS.
+        state.UpdateSquares = squareMeans.Execute(Runner, Workspace, p.Grad, (float)o.Eps1, Beta2(o, state.Step + 1), v);
         return v.MeansAreFinite();
     }
 
@@ -106,7 +106,7 @@ public sealed class Adafactor : Optimizer<AdafactorOptions>
         if (state.SecondMoment is { } v)
         {
             v.Commit(beta2);
-            float clip = RmsClip.Scale(updateSquares.Execute(Runner, Workspace, p.Grad, v), p.Length, o.ClipThreshold);
+            float clip = RmsClip.Scale(state.UpdateSquares, p.Length, o.ClipThreshold);
             apply.Execute(Runner, p.Data, p.Grad, v, clip, lr, momentum, beta1, decay);
         }
         else
@@ -137,6 +137,9 @@ internal sealed class AdafactorState : ParameterState
 
     /// <summary>The full second moment of a 1-D tensor; empty for a factored one.</summary>
     public Memory<float> ExpAvgSq { get; }
+
+    /// <summary>Σ u² of this step's unclipped update (factored tensors), found by the first pass, used by the clip.</summary>
+    public double UpdateSquares { get; set; }
 
     public override long Bytes => 4L * ExpAvg.Length + (SecondMoment?.Bytes ?? 0) + 4L * ExpAvgSq.Length;
 

@@ -13,7 +13,6 @@ public sealed class Came : Optimizer<CameOptions>
 {
     private readonly GradientScanJob scan = new();
     private readonly SquareMeansJob squareMeans = new();
-    private readonly ScaledSquareSumJob updateSquares = new();
     private readonly CameMomentumJob momentumAndInstability = new();
     private readonly CameApplyJob apply = new();
     private readonly FullSecondMomentJob fullSecondMoment = new();
@@ -63,7 +62,7 @@ public sealed class Came : Optimizer<CameOptions>
     {
         var state = (CameState)s;
         if (state.SecondMoment is not { } v) return scan.IsUsable(Runner, Workspace, p.Grad);
-        squareMeans.Execute(Runner, Workspace, p.Grad, (float)o.Eps1, v);
+        state.UpdateSquares = squareMeans.Execute(Runner, Workspace, p.Grad, (float)o.Eps1, o.Beta2, v);
         return v.MeansAreFinite();
     }
 
@@ -75,8 +74,8 @@ public sealed class Came : Optimizer<CameOptions>
         {
             // r_t, c_t ← β2-EMAs of the row and column means of g² + ε1 (taken in Inspect); v_t = r_t c_t / 1ᵀr_t.
             v.Commit(o.Beta2);
-            // u_t = g / √v_t, clipped: û_t = u_t / max(1, RMS(u_t) / d).
-            float clip = RmsClip.Scale(updateSquares.Execute(Runner, Workspace, p.Grad, v), p.Length, o.ClipThreshold);
+            // u_t = g / √v_t, clipped: û_t = u_t / max(1, RMS(u_t) / d), with Σ u_t² also found in Inspect.
+            float clip = RmsClip.Scale(state.UpdateSquares, p.Length, o.ClipThreshold);
             // m_t = β1 m + (1 − β1) û_t; instability U_t = (û_t − m_t)² + ε2 into R_t, C_t (β3-EMAs).
             momentumAndInstability.Execute(Runner, Workspace, p.Grad, v, clip, state.ExpAvg, o.Beta1, (float)o.Eps2, instability);
             // S_t = R_t C_t / 1ᵀR_t; θ_t = θ − ηλθ − η m_t / √S_t.
@@ -118,6 +117,9 @@ internal sealed class CameState : ParameterState
 
     /// <summary>The full second moment (1-D tensors).</summary>
     public Memory<float> ExpAvgSq { get; }
+
+    /// <summary>Σ u² of this step's unclipped update (factored tensors), found by the first pass, used by the clip.</summary>
+    public double UpdateSquares { get; set; }
 
     public override long Bytes =>
         4L * ExpAvg.Length + (SecondMoment?.Bytes ?? 0) + (Instability?.Bytes ?? 0) + 4L * ExpAvgSq.Length;

@@ -183,8 +183,15 @@ public sealed class OptimizerTests
         v.Grad = Random(v.Length, 12);
         opt.Step();
         opt.Step();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int t = 0; t < 5; t++) opt.Step();
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        // A step that allocates does so every time; the runtime may allocate once on this thread under load (the
+        // first time a wait blocks), so the least of three windows of five steps must be zero.
+        long least = long.MaxValue;
+        for (int window = 0; window < 3; window++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            for (int t = 0; t < 5; t++) opt.Step();
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
+        }
+        Assert.Equal(0, least);
     }
 }

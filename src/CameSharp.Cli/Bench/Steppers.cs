@@ -18,16 +18,17 @@ internal static class Steppers
     /// <summary>(name, bytes of memory traffic per parameter the algorithm needs, factory).</summary>
     public static readonly (string Name, int BytesPerParam, Func<ParameterSet, int, IStepper> Create)[] All =
     [
-        // CAME: g read in each of its 4 passes, m read+written and read, p read+written (DESIGN.md).
-        ("engine-came", 32, (set, threads) => new EngineStepper(set, threads, ps => new CameSharp.Came(ps, new CameOptions { LearningRate = 1e-4 }))),
-        // Adafactor with beta1: g read 3 times, m and p read+written.
-        ("engine-adafactor", 28, (set, threads) => new EngineStepper(set, threads, ps => new CameSharp.Adafactor(ps,
+        // CAME: 3 passes: g (means and the clip's sum), g + m read + m written, m + p read + p written.
+        ("engine-came", 28, (set, threads) => new EngineStepper(set, threads, ps => new CameSharp.Came(ps, new CameOptions { LearningRate = 1e-4 }))),
+        // Adafactor with beta1: 2 passes: g (means and the clip's sum), then g, m and p with m and p written.
+        ("engine-adafactor", 24, (set, threads) => new EngineStepper(set, threads, ps => new CameSharp.Adafactor(ps,
             new AdafactorOptions { RelativeStep = false, ScaleParameter = false, LearningRate = 1e-4, Beta1 = 0.9 }))),
         // AdamW: the gradient scan (g) and the fused pass (g, m, v, p: 28 bytes).
         ("engine-adamw", 32, (set, threads) => new EngineStepper(set, threads, ps => new CameSharp.AdamW(ps, new AdamWOptions { LearningRate = 1e-4 }))),
         // LAMB: the scan, moments (g, p, m+m, v+v) and the apply pass (m, v, p+p).
         ("engine-lamb", 44, (set, threads) => new EngineStepper(set, threads, ps => new CameSharp.Lamb(ps, new LambOptions { LearningRate = 1e-4 }))),
-        ("torchsharp-came-fast", 32, (set, threads) => new TorchStepper(set, threads, ps => Optim.Came(ps, lr: 1e-4), fast: true)),
+        // The engine's kernels on the tensors' memory; the op path and the port as DESIGN.md's four passes (32 bytes).
+        ("torchsharp-came-fast", 28, (set, threads) => new TorchStepper(set, threads, ps => Optim.Came(ps, lr: 1e-4), fast: true)),
         ("torchsharp-came-ops", 32, (set, threads) => new TorchStepper(set, threads, ps => Optim.Came(ps, lr: 1e-4), fast: false)),
         ("torchsharp-adamw", 28, (set, threads) => new TorchStepper(set, threads, ps => torch.optim.AdamW(ps, lr: 1e-4), fast: false)),
         ("came-reference-port", 32, (set, threads) => new TorchStepper(set, threads, ps => new CameReferencePort(ps, lr: 1e-4), fast: false)),

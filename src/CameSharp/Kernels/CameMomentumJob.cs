@@ -27,7 +27,19 @@ internal sealed class CameMomentumJob : RowColumnMeansJob
         Execute(runner, workspace, instability);
     }
 
-    protected override float AccumulateRow(int batch, int row, Span<float> columnSums)
+    /// <remarks>
+    /// Column sums are added row by row, right after each row. Running down the chunk's columns afterwards instead
+    /// (as <see cref="SquareMeansJob"/> does) leaves memory idle while it recomputes the instability from cache; it
+    /// measured 0.78 against 0.56 ns per element on one thread (50257 x 768).
+    /// </remarks>
+    protected override void AccumulateRows(int chunk, int batch, int firstRow, int endRow, Span<float> rowMeans, Span<float> columnSums)
+    {
+        for (int i = firstRow; i < endRow; i++)
+            rowMeans[i - firstRow] = AccumulateRow(batch, i, columnSums) / Layout.Cols;
+    }
+
+    /// <summary>Updates row <paramref name="row"/>'s momentum, adds its instability into <paramref name="columnSums"/> and returns the row's sum.</summary>
+    private float AccumulateRow(int batch, int row, Span<float> columnSums)
     {
         int cols = Layout.Cols, offset = RowOffset(batch, row);
         ReadOnlySpan<float> g = grad.Span.Slice(offset, cols);

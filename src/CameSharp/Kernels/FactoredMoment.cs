@@ -59,13 +59,43 @@ internal sealed class FactoredMoment
         for (int j = 0; j < colEma.Length; j++) ColFactor[j] = (float)(1.0 / Math.Sqrt(colEma[j]));
     }
 
+    /// <summary>
+    /// Σ_ij g_ij² / v̂_ij over every matrix, v̂ being the rank-1 second moment that this step's means (in the factor
+    /// buffers) give once committed with <paramref name="beta"/>, from <paramref name="weightedColumnSums"/>:
+    /// W_j = Σ_i g_ij² / r_i with r the new row EMA. Since v̂_ij = r_i c_j / mean(r), the sum is mean(r) · Σ_j W_j / c_j.
+    /// </summary>
+    public double UpdateSquareSum(double beta, ReadOnlySpan<float> weightedColumnSums)
+    {
+        var (b, rest) = EmaWeights(beta);
+        ReadOnlySpan<float> rowEma = Row.Span, colEma = Col.Span;
+        int rows = Layout.Rows, cols = Layout.Cols;
+        double total = 0;
+        for (int m = 0; m < Layout.Batches; m++)
+        {
+            double rowMean = 0;
+            for (int i = m * rows; i < (m + 1) * rows; i++) rowMean += EmaOf(rowEma[i], RowFactor[i], b, rest);
+            rowMean /= rows;
+            double sum = 0;
+            for (int j = m * cols; j < (m + 1) * cols; j++) sum += weightedColumnSums[j] / (double)EmaOf(colEma[j], ColFactor[j], b, rest);
+            total += rowMean * sum;
+        }
+        return total;
+    }
+
     /// <summary>ema = β·ema + (1 − β)·mean, the reference's <c>mul_(β).add_(mean, alpha=1-β)</c>.</summary>
-    /// <remarks>1 − β is formed in double, as torch does with its <c>alpha</c>: in float32, 1 − 0.9999f is off by 1.7e-4.</remarks>
     internal static void Ema(Span<float> ema, ReadOnlySpan<float> mean, double beta)
     {
-        float b = (float)beta, rest = (float)(1 - beta);
-        for (int i = 0; i < ema.Length; i++) ema[i] = ema[i] * b + rest * mean[i];
+        var (b, rest) = EmaWeights(beta);
+        for (int i = 0; i < ema.Length; i++) ema[i] = EmaOf(ema[i], mean[i], b, rest);
     }
+
+    /// <summary>β and 1 − β as the EMA uses them.</summary>
+    /// <remarks>1 − β is formed in double, as torch does with its <c>alpha</c>: in float32, 1 − 0.9999f is off by 1.7e-4.</remarks>
+    internal static (float Beta, float OneMinusBeta) EmaWeights(double beta) => ((float)beta, (float)(1 - beta));
+
+    /// <summary>One EMA element, in exactly the float operations <see cref="Commit"/> uses, so a value foreseen equals the value committed.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    internal static float EmaOf(float ema, float mean, float beta, float rest) => ema * beta + rest * mean;
 
     private static bool AllFinite(ReadOnlySpan<float> values)
     {

@@ -9,26 +9,42 @@ internal sealed class KernelWorkspace
     /// <summary>Column sums of each row block of a split matrix, combined in block order afterwards.</summary>
     public float[] Partials { get; private set; } = [];
 
+    /// <summary>A second set of <see cref="Partials"/>, for a pass that sums two statistics over columns.</summary>
+    public float[] WeightPartials { get; private set; } = [];
+
+    /// <summary>Per-column totals of that second statistic, one vector per matrix.</summary>
+    public float[] ColumnWeights { get; private set; } = [];
+
+    /// <summary>Per-row weights a pass computes from its row means and uses again over the same rows.</summary>
+    public float[] RowWeights { get; private set; } = [];
+
     /// <summary>Per-chunk sums (two slots a chunk), combined in chunk order afterwards.</summary>
     public double[] ChunkSums { get; private set; } = [];
 
     /// <summary>A per-element buffer for the rsqrt(v) of an unfactored tensor, between its two passes.</summary>
     public float[] Elements { get; private set; } = [];
 
-    public long Bytes => 4L * Partials.Length + 8L * ChunkSums.Length + 4L * Elements.Length;
+    public long Bytes => 4L * (Partials.Length + WeightPartials.Length + ColumnWeights.Length + RowWeights.Length + Elements.Length)
+        + 8L * ChunkSums.Length;
 
     /// <summary>Reserves what a second moment needs: factored over <paramref name="factored"/>'s layout, or full over <paramref name="length"/> elements.</summary>
     public void ReserveSecondMoment(FactoredMoment? factored, int length)
     {
-        if (factored is { Layout: var layout }) Reserve(layout.PartialFloats, layout.ChunkCount);
+        if (factored is { Layout: var layout })
+        {
+            Reserve(layout.PartialFloats, layout.ChunkCount);
+            WeightPartials = Grown(WeightPartials, layout.PartialFloats);
+            ColumnWeights = Grown(ColumnWeights, layout.Batches * layout.Cols);
+            RowWeights = Grown(RowWeights, layout.Batches * layout.Rows);
+        }
         else Reserve(0, new FlatLayout(length).ChunkCount, length);
     }
 
     public void Reserve(int partialFloats, int chunks, int elements = 0)
     {
-        if (Partials.Length < partialFloats) Partials = new float[partialFloats];
+        Partials = Grown(Partials, partialFloats);
         if (ChunkSums.Length < 2 * chunks) ChunkSums = new double[2 * chunks];
-        if (Elements.Length < elements) Elements = new float[elements];
+        Elements = Grown(Elements, elements);
     }
 
     /// <summary>Adds up slot <paramref name="slot"/> of the first <paramref name="chunks"/> chunks, in chunk order.</summary>
@@ -38,4 +54,6 @@ internal sealed class KernelWorkspace
         for (int c = 0; c < chunks; c++) total += ChunkSums[2 * c + slot];
         return total;
     }
+
+    private static float[] Grown(float[] current, int length) => current.Length < length ? new float[length] : current;
 }
