@@ -59,8 +59,12 @@ internal static class BenchRunner
                             }
                             seconds = times.Order().ElementAt(times.Count / 2);
                         }
+                        // Give everything back before the next case: torch tensors are freed by their finalizers, and
+                        // an aggressive collection returns the managed heap's free memory to the system, which torch's
+                        // allocations cannot otherwise use (a full run was killed for memory without it).
                         GC.Collect();
                         GC.WaitForPendingFinalizers();
+                        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
                         double ns = seconds * 1e9 / set.Total;
                         if (!samples.TryGetValue((name, set, threads), out var list)) samples[(name, set, threads)] = list = [];
                         list.Add(ns);

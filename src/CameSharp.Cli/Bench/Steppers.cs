@@ -72,8 +72,16 @@ internal static class Steppers
         {
             torch.set_num_threads(threads);
             torch.manual_seed(1);
-            parameters = set.Shapes().Select(s => new Parameter(torch.randn(s.Select(d => (long)d).ToArray()) * 0.02f)).ToArray();
-            foreach (var p in parameters) p.grad = torch.randn(p.shape) * 1e-3f;
+            // The random draws are temporaries: a scope frees them now rather than whenever their finalizers run.
+            using (torch.NewDisposeScope())
+            {
+                parameters = set.Shapes().Select(s => new Parameter(torch.randn(s.Select(d => (long)d).ToArray()) * 0.02f)).ToArray();
+                foreach (var p in parameters)
+                {
+                    p.DetachFromDisposeScope();
+                    p.grad = torch.randn(p.shape) * 1e-3f;
+                }
+            }
             optimizer = create(parameters);
             switch (optimizer)
             {
