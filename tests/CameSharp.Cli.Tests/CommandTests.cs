@@ -124,10 +124,12 @@ public sealed class CommandTests : IDisposable
         Assert.True(bench.RootElement.GetProperty("bandwidth_gbps").GetDouble() > 0);
         var results = bench.RootElement.GetProperty("results").EnumerateArray().ToList();
         Assert.Equal(["engine-came", "came-reference-port"], results.Select(r => r.GetProperty("impl").GetString()));
+        // The engine's three passes move 28 bytes a parameter; the port is counted at DESIGN.md's four passes.
+        var expectedBytes = new Dictionary<string, int> { ["engine-came"] = 28, ["came-reference-port"] = 32 };
         foreach (var r in results)
         {
             Assert.True(r.GetProperty("ns_per_param").GetDouble() > 0);
-            Assert.Equal(32, r.GetProperty("bytes_per_param").GetInt32());
+            Assert.Equal(expectedBytes[r.GetProperty("impl").GetString()!], r.GetProperty("bytes_per_param").GetInt32());
             Assert.Equal(2, r.GetProperty("ns_per_param_by_round").GetArrayLength());
             Assert.InRange(r.GetProperty("params").GetInt64(), 150_000, 250_000);
         }
