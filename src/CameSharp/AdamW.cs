@@ -24,7 +24,7 @@ public sealed class AdamW : Optimizer<AdamWOptions>
 
     internal override ParameterState CreateState(Parameter p, AdamWOptions options, StateAllocator allocate)
     {
-        Workspace.Reserve(0, new FlatLayout(p.Length).ChunkCount);
+        Workspace.Reserve(new FlatLayout(p.Length).ChunkCount);
         return new MomentsState(p, allocate);
     }
 

@@ -33,7 +33,7 @@ public sealed class Lamb : Optimizer<LambOptions>
 
     internal override ParameterState CreateState(Parameter p, LambOptions options, StateAllocator allocate)
     {
-        Workspace.Reserve(0, new FlatLayout(p.Length).ChunkCount);
+        Workspace.Reserve(new FlatLayout(p.Length).ChunkCount);
         return new MomentsState(p, allocate);
     }
 

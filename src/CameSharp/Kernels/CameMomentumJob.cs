@@ -34,6 +34,7 @@ internal sealed class CameMomentumJob : RowColumnMeansJob
     /// </remarks>
     protected override void AccumulateRows(int chunk, int batch, int firstRow, int endRow, Span<float> rowMeans, Span<float> columnSums)
     {
+        columnSums.Clear();
         for (int i = firstRow; i < endRow; i++)
             rowMeans[i - firstRow] = AccumulateRow(batch, i, columnSums) / Layout.Cols;
     }

@@ -32,17 +32,18 @@ internal sealed class KernelWorkspace
     {
         if (factored is { Layout: var layout })
         {
-            Reserve(layout.PartialFloats, layout.ChunkCount);
+            // No chunk sums: the factored passes reduce into column partials and per-row weights only.
+            Partials = Grown(Partials, layout.PartialFloats);
             WeightPartials = Grown(WeightPartials, layout.PartialFloats);
             ColumnWeights = Grown(ColumnWeights, layout.Batches * layout.Cols);
             RowWeights = Grown(RowWeights, layout.Batches * layout.Rows);
         }
-        else Reserve(0, new FlatLayout(length).ChunkCount, length);
+        else Reserve(new FlatLayout(length).ChunkCount, length);
     }
 
-    public void Reserve(int partialFloats, int chunks, int elements = 0)
+    /// <summary>Reserves what a flat pass needs: <paramref name="chunks"/> chunk sums, and <paramref name="elements"/> per-element floats.</summary>
+    public void Reserve(int chunks, int elements = 0)
     {
-        Partials = Grown(Partials, partialFloats);
         if (ChunkSums.Length < 2 * chunks) ChunkSums = new double[2 * chunks];
         Elements = Grown(Elements, elements);
     }

@@ -34,7 +34,6 @@ internal abstract class RowColumnMeansJob : FactoredJob
     protected sealed override void ProcessRows(int chunk, int batch, int firstRow, int endRow)
     {
         Span<float> columnSums = ColumnSums(chunk, batch, partials, target.ColFactor);
-        columnSums.Clear();
         Span<float> rowMeans = target.RowFactor.AsSpan(batch * Layout.Rows + firstRow, endRow - firstRow);
         AccumulateRows(chunk, batch, firstRow, endRow, rowMeans, columnSums);
         if (Layout.Splits == 1) TensorPrimitives.Divide(columnSums, Layout.Rows, columnSums);
@@ -51,8 +50,9 @@ internal abstract class RowColumnMeansJob : FactoredJob
 
     /// <summary>
     /// Over rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) of matrix <paramref name="batch"/>: writes each
-    /// row's mean of X into <paramref name="rowMeans"/> and adds X into <paramref name="columnSums"/> (zeroed), row by
-    /// row in ascending order, so a column's sum never depends on how the work was cut.
+    /// row's mean of X into <paramref name="rowMeans"/> and each column's sum of X into <paramref name="columnSums"/>
+    /// (which holds whatever the last pass left), adding rows in ascending order, so a column's sum never depends on how
+    /// the work was cut.
     /// </summary>
     protected abstract void AccumulateRows(int chunk, int batch, int firstRow, int endRow, Span<float> rowMeans, Span<float> columnSums);
 
