@@ -29,8 +29,8 @@ internal sealed class CameMomentumJob : RowColumnMeansJob
 
     /// <remarks>
     /// Column sums are added row by row, right after each row. Running down the chunk's columns afterwards instead
-    /// (as <see cref="SquareMeansJob"/> does) leaves memory idle while it recomputes the instability from cache; it
-    /// measured 0.78 against 0.56 ns per element on one thread (50257 x 768).
+    /// (as <see cref="SquareMeansJob"/> does) leaves memory idle while it recomputes the instability from cache: in a
+    /// stand-alone copy of both loops it took 0.78 against 0.56 ns per element on one thread (50257 x 768).
     /// </remarks>
     protected override void AccumulateRows(int chunk, int batch, int firstRow, int endRow, Span<float> rowMeans, Span<float> columnSums)
     {
