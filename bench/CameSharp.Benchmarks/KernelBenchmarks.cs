@@ -55,7 +55,7 @@ public class KernelBenchmarks
     public void MomentumPass() => momentumPass.Execute(runner, workspace, g, secondMoment, 1f, m, 0.9, 1e-16f, instability);
 
     [Benchmark(Description = "apply")]
-    public void ApplyPass() => applyPass.Execute(runner, p, m, instability, 1e-4f, 0.01f);
+    public void ApplyPass() => applyPass.Execute(runner, p, m, instability, 1e-4f, 0.01f, 1e-4f);
 
     [Benchmark(Description = "factor commit (rows + cols)")]
     public void Commit() => secondMoment.Commit(0.999);

@@ -20,8 +20,8 @@ Console.CancelKeyPress += (_, e) =>
 
 var defaults = new TrainSettings { Model = "gpt", Optimizer = "came" };
 var model = new Option<string>("--model") { Description = "gpt (causal LM) or bert (masked LM)", DefaultValueFactory = _ => "gpt" };
-var optimizer = new Option<string>("--optimizer") { Description = "came, adafactor, adamw or lamb", Required = true };
-var optimizers = new Option<string>("--optimizers") { Description = "comma-separated optimizers to compare", DefaultValueFactory = _ => "adamw,adafactor,came" };
+var optimizer = new Option<string>("--optimizer") { Description = "came (official), came-bc (with bias correction), adafactor, adamw or lamb", Required = true };
+var optimizers = new Option<string>("--optimizers") { Description = "comma-separated optimizers to compare", DefaultValueFactory = _ => "adamw,adafactor,came,came-bc" };
 var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => defaults.Steps };
 var lr = new Option<double?>("--lr") { Description = "peak learning rate (default: per optimizer, from the README's sweep)" };
 var lrs = new Option<string>("--lrs") { Description = "comma-separated peak learning rates", Required = true };

@@ -14,7 +14,7 @@ using TorchParamGroup = global::TorchSharp.Modules.ParamGroup;
 /// <summary>
 /// CAME (Luo et al., ACL 2023) as a TorchSharp optimizer: a drop-in for torch.optim.AdamW with Adafactor-like memory.
 /// The math is the engine's <see cref="Engine.Came"/>; see <see cref="CameSharpOptimizer{TEngineOptions}"/> for how
-/// parameters are stepped. Create one with <see cref="Optim.Came(IEnumerable{Parameter}, double, double?, double?, double?, double?, double?, double?, double?)"/>.
+/// parameters are stepped. Create one with <see cref="Optim.Came(IEnumerable{Parameter}, double, double?, double?, double?, double?, double?, double?, double?, bool?)"/>.
 /// </summary>
 public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
 {
@@ -48,12 +48,15 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
         public double? clip_threshold;
         /// <summary>λ, decoupled weight decay (default 0).</summary>
         public double? weight_decay;
+        /// <summary>Adam-style bias correction of m, v and the instability where they are used (default false: the official algorithm).</summary>
+        public bool? bias_correction;
 
         /// <inheritdoc/>
         public override void SaveStateDict(BinaryWriter writer)
         {
             base.SaveStateDict(writer);
             foreach (var v in new[] { beta1, beta2, beta3, eps1, eps2, clip_threshold, weight_decay }) writer.Write(v!.Value);
+            writer.Write(bias_correction!.Value);
         }
 
         /// <inheritdoc/>
@@ -62,6 +65,7 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
             base.LoadStateDict(reader);
             (beta1, beta2, beta3, eps1, eps2, clip_threshold, weight_decay) =
                 (reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble());
+            bias_correction = reader.ReadBoolean();
         }
 
         /// <inheritdoc/>
@@ -69,7 +73,8 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
         {
             base.LoadStateDict(source);
             var o = (Options)source;
-            (beta1, beta2, beta3, eps1, eps2, clip_threshold, weight_decay) = (o.beta1, o.beta2, o.beta3, o.eps1, o.eps2, o.clip_threshold, o.weight_decay);
+            (beta1, beta2, beta3, eps1, eps2, clip_threshold, weight_decay, bias_correction) =
+                (o.beta1, o.beta2, o.beta3, o.eps1, o.eps2, o.clip_threshold, o.weight_decay, o.bias_correction);
         }
     }
 
@@ -110,14 +115,15 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
             Eps2 = o.eps2 ?? defaults.Eps2,
             ClipThreshold = o.clip_threshold ?? defaults.ClipThreshold,
             WeightDecay = o.weight_decay ?? defaults.WeightDecay,
+            BiasCorrection = o.bias_correction ?? defaults.BiasCorrection,
         };
     }
 
     internal override void WriteBack(Engine.CameOptions r, OptimizerOptions options)
     {
         var o = (Options)options;
-        (o.LearningRate, o.beta1, o.beta2, o.beta3, o.eps1, o.eps2, o.clip_threshold, o.weight_decay) =
-            (r.LearningRate, r.Beta1, r.Beta2, r.Beta3, r.Eps1, r.Eps2, r.ClipThreshold, r.WeightDecay);
+        (o.LearningRate, o.beta1, o.beta2, o.beta3, o.eps1, o.eps2, o.clip_threshold, o.weight_decay, o.bias_correction) =
+            (r.LearningRate, r.Beta1, r.Beta2, r.Beta3, r.Eps1, r.Eps2, r.ClipThreshold, r.WeightDecay, r.BiasCorrection);
     }
 
     internal override void FillDefaults(OptimizerOptions options, OptimizerOptions defaults)
@@ -131,6 +137,7 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
         o.eps2 ??= d.eps2;
         o.clip_threshold ??= d.clip_threshold;
         o.weight_decay ??= d.weight_decay;
+        o.bias_correction ??= d.bias_correction;
     }
 
     internal override OptimizerOptions NewOptions() => new Options();
@@ -140,6 +147,7 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
     internal override void UpdateWithTorchOps(Tensor p, Tensor g, TensorState state, Engine.CameOptions o)
     {
         var m = state["exp_avg"];
+        var correction = Engine.CameBiasCorrection.At(o, state.step);
         var squares = g.square().add_(o.Eps1);
         bool factored = p.dim() >= 2;
         // u = g / √v, with v factored (row/column EMAs of g² + ε1) or, for a vector, in full.
@@ -152,6 +160,7 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
             TorchOps.Ema(v, squares, o.Beta2);
             u = v.rsqrt().mul_(g);
         }
+        if (correction.UpdateScale != 1) u.mul_(correction.UpdateScale);
         TorchOps.ClipByRms(u, o.ClipThreshold);
         TorchOps.Ema(m, u, o.Beta1);
         // The confidence-guided step: m / √S, with S the factored EMA of the instability (u − m)² + ε2 (formed in u's place).
@@ -159,6 +168,7 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
             ? TorchOps.TimesFactoredRsqrt(m, u.sub_(m).mul_(u).add_(o.Eps2), state["exp_avg_res_row"], state["exp_avg_res_col"], o.Beta3)
             : m;
         if (o.WeightDecay != 0) p.add_(p, alpha: -o.WeightDecay * o.LearningRate);
-        p.add_(update, alpha: -o.LearningRate);
+        double stepSize = o.LearningRate * correction.MomentumScale * (factored ? correction.ConfidenceScale : 1);
+        p.add_(update, alpha: -stepSize);
     }
 }

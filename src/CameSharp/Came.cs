@@ -7,7 +7,7 @@ namespace CameSharp;
 /// <c>came_pytorch</c>. A tensor of two or more dimensions is factored over its last two (batched over the
 /// rest): its second moment and its instability are each kept as a row and a column vector, so CAME holds
 /// 4RC + 16(R + C) bytes for an R × C matrix against AdamW's 8RC. A 1-D tensor keeps a full second moment and,
-/// as in the official code, skips the confidence step. No bias correction.
+/// as in the official code, skips the confidence step. No bias correction unless <see cref="CameOptions.BiasCorrection"/> asks for it.
 /// </summary>
 public sealed class Came : Optimizer<CameOptions>
 {
@@ -69,25 +69,29 @@ public sealed class Came : Optimizer<CameOptions>
     internal override void Update(Parameter p, ParameterState s, CameOptions o)
     {
         var state = (CameState)s;
+        // With bias correction, each statistic is divided by 1 − β^t where it is used (scalars; see CameBiasCorrection).
+        var correction = CameBiasCorrection.At(o, state.Step);
         float lr = (float)o.LearningRate, decay = (float)o.WeightDecay;
         if (state.SecondMoment is { } v && state.Instability is { } instability)
         {
             // r_t, c_t ← β2-EMAs of the row and column means of g² + ε1 (taken in Inspect); v_t = r_t c_t / 1ᵀr_t.
             v.Commit(o.Beta2);
             // u_t = g / √v_t, clipped: û_t = u_t / max(1, RMS(u_t) / d), with Σ u_t² also found in Inspect.
-            float clip = RmsClip.Scale(state.UpdateSquares, p.Length, o.ClipThreshold);
+            float clip = correction.ClipScale(state.UpdateSquares, p.Length, o.ClipThreshold);
             // m_t = β1 m + (1 − β1) û_t; instability U_t = (û_t − m_t)² + ε2 into R_t, C_t (β3-EMAs).
             momentumAndInstability.Execute(Runner, Workspace, p.Grad, v, clip, state.ExpAvg, o.Beta1, (float)o.Eps2, instability);
             // S_t = R_t C_t / 1ᵀR_t; θ_t = θ − ηλθ − η m_t / √S_t.
             instability.Commit(o.Beta3);
-            apply.Execute(Runner, p.Data, state.ExpAvg, instability, lr, decay);
+            float stepSize = (float)(o.LearningRate * correction.MomentumScale * correction.ConfidenceScale);
+            apply.Execute(Runner, p.Data, state.ExpAvg, instability, lr, decay, stepSize);
         }
         else
         {
             double squares = fullSecondMoment.Execute(Runner, Workspace, p.Grad, state.ExpAvgSq, Workspace.Elements,
                 o.Beta2, (float)o.Eps1);
-            float clip = RmsClip.Scale(squares, p.Length, o.ClipThreshold);
-            unfactoredApply.ExecuteCame(Runner, p.Data, p.Grad, Workspace.Elements, clip, state.ExpAvg, o.Beta1, lr, decay);
+            float clip = correction.ClipScale(squares, p.Length, o.ClipThreshold);
+            float stepSize = (float)(o.LearningRate * correction.MomentumScale);
+            unfactoredApply.ExecuteCame(Runner, p.Data, p.Grad, Workspace.Elements, clip, state.ExpAvg, o.Beta1, lr, decay, stepSize);
         }
     }
 }

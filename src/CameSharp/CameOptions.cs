@@ -4,7 +4,9 @@ namespace CameSharp;
 
 /// <summary>
 /// Hyperparameters of <see cref="Came"/>, named after the paper (Luo et al., ACL 2023, Algorithm 1) with the
-/// official implementation's defaults. The authors advise a learning rate of 0.5–0.9× AdamW's and β3 &gt; β2.
+/// official implementation's defaults. The authors advise a learning rate of 0.5–0.9× AdamW's and β3 &gt; β2; in runs of
+/// thousands rather than hundreds of thousands of steps that advice holds with <see cref="BiasCorrection"/> on, while the
+/// official algorithm wants a rate several times smaller.
 /// </summary>
 public sealed record CameOptions : OptimizerOptions
 {
@@ -35,6 +37,16 @@ public sealed record CameOptions : OptimizerOptions
     /// <summary>λ, decoupled weight decay p ← p − η·λ·p, applied before the update. Default 0; in [0, ∞).</summary>
     public double WeightDecay { get; init => field = Check.NonNegative(value, nameof(WeightDecay), "λ, weight_decay"); }
 
+    /// <summary>
+    /// Adam-style bias correction (<c>bias_correction</c>; not in the official code). Default false: exactly the
+    /// official algorithm. When true, with t the step, the statistics are divided by 1 − β^t where they are used,
+    /// never where they are stored (the state keeps the official names and shapes): the second moment's column EMA
+    /// by 1 − β2^t (a 1-D tensor's full second moment likewise), the momentum by 1 − β1^t in the step, and the
+    /// instability's column EMA by 1 − β3^t. The official EMAs hold only 1 − β3^t of their weight, which inflates
+    /// early steps (11× η at step 1 for a constant gradient); corrected, CAME's best learning rate is close to AdamW's.
+    /// </summary>
+    public bool BiasCorrection { get; init; }
+
     /// <inheritdoc/>
     public override string OptimizerName => "came";
 
@@ -46,6 +58,7 @@ public sealed record CameOptions : OptimizerOptions
         ["eps"] = new JsonArray(Eps1, Eps2),
         ["clip_threshold"] = ClipThreshold,
         ["weight_decay"] = WeightDecay,
+        ["bias_correction"] = BiasCorrection,
     };
 
     internal static CameOptions FromReference(JsonObject h)
@@ -63,6 +76,7 @@ public sealed record CameOptions : OptimizerOptions
             Eps2 = eps[1],
             ClipThreshold = Number(h, "clip_threshold", defaults.ClipThreshold),
             WeightDecay = Number(h, "weight_decay", defaults.WeightDecay),
+            BiasCorrection = Flag(h, "bias_correction", defaults.BiasCorrection),
         };
     }
 }

@@ -12,7 +12,7 @@ public abstract record OptimizerOptions
 {
     private static readonly Dictionary<string, string[]> ReferenceKeys = new(StringComparer.Ordinal)
     {
-        ["came"] = ["lr", "betas", "eps", "clip_threshold", "weight_decay"],
+        ["came"] = ["lr", "betas", "eps", "clip_threshold", "weight_decay", "bias_correction"],
         ["adafactor"] = ["lr", "eps", "clip_threshold", "decay_rate", "beta1", "weight_decay", "scale_parameter", "relative_step", "warmup_init"],
         ["adamw"] = ["lr", "betas", "eps", "weight_decay"],
         ["lamb"] = ["lr", "betas", "eps", "weight_decay"],

@@ -14,7 +14,8 @@ using AdamW = global::TorchSharp.Modules.AdamW;
 /// <summary>Builds each optimizer with two groups: weight decay on matrices, none on biases, LayerNorm and other vectors.</summary>
 internal static class OptimizerFactory
 {
-    public static readonly string[] Names = ["came", "adafactor", "adamw", "lamb"];
+    /// <summary>The optimizer names every command takes: <c>came</c> is the official algorithm, <c>came-bc</c> CAME with bias correction.</summary>
+    public static readonly string[] Names = ["came", "came-bc", "adafactor", "adamw", "lamb"];
 
     /// <summary>
     /// Default peak learning rates: the best of the sweep recorded in the README (GPT, default size, 500 steps), used
@@ -25,7 +26,8 @@ internal static class OptimizerFactory
     public static double DefaultLearningRate(string model, string optimizer) => (model, optimizer) switch
     {
         (_, "adamw") => 8e-3,
-        (_, "came") => 2.5e-4,
+        (_, "came") => 5e-4,
+        (_, "came-bc") => 4e-3,
         (_, "adafactor") => 8e-3,
         (_, "lamb") => 1.6e-2,
         _ => throw new UsageException($"--optimizer must be one of {string.Join(", ", Names)}; got '{optimizer}'."),
@@ -38,9 +40,9 @@ internal static class OptimizerFactory
         foreach (var (_, p) in model.named_parameters()) (p.dim() >= 2 ? decay : noDecay).Add(p);
         return name switch
         {
-            "came" => Optim.Came(
+            "came" or "came-bc" => Optim.Came(
                 [new Came.ParamGroup(decay, new Came.Options { weight_decay = weightDecay }), new Came.ParamGroup(noDecay, new Came.Options { weight_decay = 0 })],
-                lr),
+                lr, bias_correction: name == "came-bc"),
             // The paper's Adafactor baseline: beta1 = 0.9, an external learning rate, no parameter scaling.
             "adafactor" => Optim.Adafactor(
                 [new Adafactor.ParamGroup(decay, new Adafactor.Options { weight_decay = weightDecay }), new Adafactor.ParamGroup(noDecay, new Adafactor.Options { weight_decay = 0 })],

@@ -3,8 +3,8 @@ using System.Numerics;
 namespace CameSharp.Kernels;
 
 /// <summary>
-/// CAME's last pass: decoupled weight decay p ← p − η·λ·p, then p ← p − η · m · rsqrt(S) with the
-/// instability S in its rank-1 factored form.
+/// CAME's last pass: decoupled weight decay p ← p − η·λ·p, then p ← p − α · m · rsqrt(S) with the
+/// instability S in its rank-1 factored form; α is η, times the bias corrections when they are on.
 /// </summary>
 internal sealed class CameApplyJob : FactoredJob
 {
@@ -13,14 +13,14 @@ internal sealed class CameApplyJob : FactoredJob
     private float[] rowFactor = [], colFactor = [];
     private float lr, decay;
 
-    public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> momentum, FactoredMoment instability, float learningRate, float weightDecay)
+    public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> momentum, FactoredMoment instability, float learningRate, float weightDecay, float stepSize)
     {
         Prepare(instability.Layout);
         param = parameter;
         expAvg = momentum;
         rowFactor = instability.RowFactor;
         colFactor = instability.ColFactor;
-        lr = learningRate;
+        lr = stepSize;
         decay = -learningRate * weightDecay;
         runner.Run(this, Layout.ChunkCount);
     }

@@ -10,11 +10,12 @@ internal sealed class UnfactoredApplyJob : FlatJob
     private double beta1;
     private float clip, lr, decay;
 
-    /// <summary>CAME: m ← β1·m + (1 − β1)·clip·g·rsqrt(v); p ← p − η·λ·p − η·m.</summary>
+    /// <summary>CAME: m ← β1·m + (1 − β1)·clip·g·rsqrt(v); p ← p − η·λ·p − α·m, α being η times any bias correction.</summary>
     public void ExecuteCame(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, float[] rsqrtSecondMoment,
-        float clipScale, Memory<float> momentum, double b1, float learningRate, float weightDecay)
+        float clipScale, Memory<float> momentum, double b1, float learningRate, float weightDecay, float stepSize)
     {
         Set(parameter, gradient, rsqrtSecondMoment, clipScale, momentum, b1, learningRate, weightDecay, came: true);
+        lr = stepSize;
         Execute(runner, parameter.Length);
     }
 
