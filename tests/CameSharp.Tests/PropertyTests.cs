@@ -42,7 +42,8 @@ public sealed class PropertyTests
         from b3 in Gen.Double[0.9, 0.99999]
         from d in Gen.Double[0.05, 5]
         from wd in Decay
-        select (OptimizerOptions)new CameOptions { LearningRate = lr, Beta1 = b1, Beta2 = b2, Beta3 = b3, ClipThreshold = d, WeightDecay = wd };
+        from bc in Gen.Bool
+        select (OptimizerOptions)new CameOptions { LearningRate = lr, Beta1 = b1, Beta2 = b2, Beta3 = b3, ClipThreshold = d, WeightDecay = wd, BiasCorrection = bc };
 
     private static readonly Gen<OptimizerOptions> AdafactorHyper =
         from relative in Gen.Bool
@@ -100,6 +101,7 @@ public sealed class PropertyTests
         Assert.True(new CameSharp.Kernels.FactoredLayout(shape).Splits > 1);
         var scales = new[] { 1.0, 1e-3, 10 };
         Run(new Case(shape, scales, ZeroRow: 3, threads, Seed: 11), new CameOptions { LearningRate = 1e-3, WeightDecay = 0.01 });
+        Run(new Case(shape, scales, ZeroRow: 3, threads, Seed: 13), new CameOptions { LearningRate = 1e-3, WeightDecay = 0.01, BiasCorrection = true });
         Run(new Case(shape, scales, ZeroRow: -1, threads, Seed: 12), new AdafactorOptions { RelativeStep = false, LearningRate = 1e-3, Beta1 = 0.9 });
     }
 

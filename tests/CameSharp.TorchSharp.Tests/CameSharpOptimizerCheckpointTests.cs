@@ -30,7 +30,8 @@ public sealed class CameSharpOptimizerCheckpointTests : IDisposable
                     using (torch.no_grad()) dst.copy_(src);
             Optimizer = name switch
             {
-                "came" => Optim.Came([new Came.ParamGroup([Params[0], Params[2]]), new Came.ParamGroup([Params[1]], new Came.Options { weight_decay = 0 })], lr: 1e-2, weight_decay: 0.01),
+                "came" or "came-bc" => Optim.Came([new Came.ParamGroup([Params[0], Params[2]]), new Came.ParamGroup([Params[1]], new Came.Options { weight_decay = 0 })],
+                    lr: 1e-2, weight_decay: 0.01, bias_correction: name == "came-bc"),
                 "adafactor" => Optim.Adafactor([new Adafactor.ParamGroup(Params)], beta1: 0.9),
                 _ => Optim.Lamb([new Lamb.ParamGroup(Params)], lr: 1e-2),
             };
@@ -68,6 +69,8 @@ public sealed class CameSharpOptimizerCheckpointTests : IDisposable
     [Theory]
     [InlineData("came", true)]
     [InlineData("came", false)]
+    [InlineData("came-bc", true)]
+    [InlineData("came-bc", false)]
     [InlineData("adafactor", true)]
     [InlineData("lamb", false)]
     public void Resuming_from_a_checkpoint_is_bitwise_identical(string name, bool fast)
@@ -82,6 +85,23 @@ public sealed class CameSharpOptimizerCheckpointTests : IDisposable
         resumed.Load(path);
         resumed.Steps(3, 8);
         Assert.Equal(straight.Fingerprint(), resumed.Fingerprint());
+    }
+
+    [Fact]
+    public void Bias_correction_travels_with_the_group_hyperparameters()
+    {
+        string path = Path.Combine(folder, "bc.safetensors");
+        string dict = Path.Combine(folder, "bc.bin");
+        using var a = new Run("came-bc", fast: true);
+        a.Steps(0, 2);
+        a.Save(path);
+        ((Came)a.Optimizer).save_state_dict(dict);
+        using var b = new Run("came", fast: true, from: a.Params);
+        b.Load(path);
+        Assert.All(((Came)b.Optimizer).ParamGroups, g => Assert.True(((Came.Options)((global::TorchSharp.Modules.ParamGroup)g).Options).bias_correction));
+        using var c = new Run("came", fast: false, from: a.Params);
+        ((Came)c.Optimizer).load_state_dict(dict);
+        Assert.All(((Came)c.Optimizer).ParamGroups, g => Assert.True(((Came.Options)((global::TorchSharp.Modules.ParamGroup)g).Options).bias_correction));
     }
 
     [Fact]

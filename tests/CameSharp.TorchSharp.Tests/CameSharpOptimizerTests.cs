@@ -9,11 +9,12 @@ using Parameter = global::TorchSharp.Modules.Parameter;
 
 public sealed class CameSharpOptimizerTests
 {
-    public static TheoryData<string> Names => ["came", "adafactor", "lamb"];
+    public static TheoryData<string> Names => ["came", "came-bc", "adafactor", "lamb"];
 
     internal static Engine.OptimizerOptions Options(string name, double lr = 1e-2) => name switch
     {
         "came" => new Engine.CameOptions { LearningRate = lr, WeightDecay = 0.01 },
+        "came-bc" => new Engine.CameOptions { LearningRate = lr, WeightDecay = 0.01, BiasCorrection = true },
         "adafactor" => new Engine.AdafactorOptions { RelativeStep = false, ScaleParameter = false, LearningRate = lr, Beta1 = 0.9, WeightDecay = 0.01 },
         _ => new Engine.LambOptions { LearningRate = lr },
     };

@@ -104,6 +104,10 @@ internal sealed class ScalarCame : ScalarOptimizer
     protected override void Step(double[] p, double[] g, int[] shape, long t, Func<string, double[]> state)
     {
         var o = (CameOptions)Options;
+        // bias_correction (golden/README.md): each EMA divided by 1 − β^t where it is used, never where it is stored.
+        double bc1 = o.BiasCorrection ? 1 - Math.Pow(o.Beta1, t) : 1;
+        double bc2 = o.BiasCorrection ? 1 - Math.Pow(o.Beta2, t) : 1;
+        double bc3 = o.BiasCorrection ? 1 - Math.Pow(o.Beta3, t) : 1;
         var m = state("exp_avg");
         var sq = Map(g, i => g[i] * g[i] + o.Eps1);
         double[] u;
@@ -114,19 +118,19 @@ internal sealed class ScalarCame : ScalarOptimizer
             var col = state("exp_avg_sq_col");
             Ema(row, RowMeans(sq, shape), o.Beta2);
             Ema(col, ColMeans(sq, shape), o.Beta2);
-            var approx = RsqrtApprox(row, col, shape);
+            var approx = RsqrtApprox(row, Map(col, j => col[j] / bc2), shape);
             u = Map(g, i => approx[i] * g[i]);
         }
         else
         {
             var v = state("exp_avg_sq");
             Ema(v, sq, o.Beta2);
-            u = Map(g, i => g[i] / Math.Sqrt(v[i]));
+            u = Map(g, i => g[i] / Math.Sqrt(v[i] / bc2));
         }
         double clip = Math.Max(1, Rms(u) / o.ClipThreshold);
         u = Map(u, i => u[i] / clip);
         Ema(m, u, o.Beta1);
-        double[] update = m;
+        double[] update = Map(m, i => m[i] / bc1);
         if (factored)
         {
             var res = Map(u, i => (u[i] - m[i]) * (u[i] - m[i]) + o.Eps2);
@@ -134,8 +138,8 @@ internal sealed class ScalarCame : ScalarOptimizer
             var col = state("exp_avg_res_col");
             Ema(row, RowMeans(res, shape), o.Beta3);
             Ema(col, ColMeans(res, shape), o.Beta3);
-            var approx = RsqrtApprox(row, col, shape);
-            update = Map(m, i => approx[i] * m[i]);
+            var approx = RsqrtApprox(row, Map(col, j => col[j] / bc3), shape);
+            update = Map(m, i => approx[i] * m[i] / bc1);
         }
         for (int i = 0; i < p.Length; i++) p[i] = p[i] - o.WeightDecay * o.LearningRate * p[i] - o.LearningRate * update[i];
     }
