@@ -11,6 +11,7 @@ public sealed class CommandTests : IDisposable
 
     [Theory]
     [InlineData("gpt", "came")]
+    [InlineData("bert", "came-bc")]
     [InlineData("bert", "lamb")]
     [InlineData("gpt", "adamw")]
     [InlineData("bert", "adafactor")]
