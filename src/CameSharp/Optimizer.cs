@@ -55,9 +55,13 @@ public abstract class Optimizer : IDisposable
     /// <summary>
     /// Saves the whole optimizer state (per-parameter tensors under the official PyTorch names, step counts, group
     /// hyperparameters, skipped steps) to a safetensors file, atomically: the data goes to a temporary file in the
-    /// same folder, is flushed to disk, and only then replaces <paramref name="path"/>, so a crash mid-write leaves
-    /// the previous checkpoint intact. Model parameters themselves are not saved.
+    /// same folder (<c>.{file name}.{id}.tmp</c>), is flushed to disk, and only then replaces <paramref name="path"/>,
+    /// so a crash mid-write leaves the previous checkpoint intact. A process killed mid-write leaves its temporary file;
+    /// the next save to the same path removes it. Model parameters themselves are not saved.
     /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The folder of <paramref name="path"/> does not exist.</exception>
+    /// <exception cref="UnauthorizedAccessException">The folder of <paramref name="path"/> cannot be written.</exception>
+    /// <exception cref="IOException">The write failed (the disk is full, ...); the previous checkpoint is intact.</exception>
     public void Save(string path) => Checkpoints.AtomicFile.Write(path, Save);
 
     /// <summary>Writes the state as safetensors to a seekable stream (not atomic; see <see cref="Save(string)"/>).</summary>
