@@ -4,8 +4,8 @@ namespace CameSharp;
 
 /// <summary>
 /// The common surface of CameSharp's optimizers: one <see cref="Step"/> updates every parameter that has a
-/// gradient, in place. Work inside a step runs on up to <see cref="DegreeOfParallelism"/> threads, and its
-/// result is bitwise identical whatever that number is.
+/// gradient, in place, and consumes the gradients. Work inside a step runs on up to <see cref="DegreeOfParallelism"/>
+/// threads, and its result is bitwise identical whatever that number is.
 /// </summary>
 public abstract class Optimizer : IDisposable
 {
@@ -47,9 +47,17 @@ public abstract class Optimizer : IDisposable
     public abstract IReadOnlyList<Parameter> Parameters { get; }
 
     /// <summary>
-    /// Updates every parameter that has a gradient. All gradients are inspected before anything changes: a
-    /// non-finite one is handled by <see cref="NonFinitePolicy"/> with parameters and state left untouched.
+    /// Updates every parameter that has a gradient, then consumes the gradients. All gradients are inspected before
+    /// anything changes: a non-finite one is handled by <see cref="NonFinitePolicy"/> with parameters and state left
+    /// untouched.
     /// </summary>
+    /// <remarks>
+    /// Every call consumes every gradient, whether the step is taken, skipped or refused with an exception: afterwards
+    /// each <see cref="Parameter.Grad"/> is empty. A gradient is therefore used by one step only, and a parameter whose
+    /// gradient is not set again before the next step (because computing it failed, say) is skipped by that step, as a
+    /// parameter without a gradient always is, rather than stepped again with a stale one. The memory itself is the
+    /// caller's and is left as it was: setting <c>Grad</c> to the same buffer each step costs nothing.
+    /// </remarks>
     public abstract void Step();
 
     /// <summary>
@@ -155,6 +163,19 @@ public abstract partial class Optimizer<TOptions> : Optimizer where TOptions : O
 
     /// <inheritdoc/>
     public override void Step()
+    {
+        try
+        {
+            StepWithGradients();
+        }
+        finally
+        {
+            // Whatever happened, these gradients have had their step: none may be taken again by accident.
+            foreach (var p in parameters) p.ClearGrad();
+        }
+    }
+
+    private void StepWithGradients()
     {
         createdThisStep.Clear();
         foreach (var group in groups)

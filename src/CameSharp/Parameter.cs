@@ -2,7 +2,7 @@ namespace CameSharp;
 
 /// <summary>
 /// A named float32 tensor that an optimizer updates in place: its shape, its values and, when it has one
-/// this step, its gradient. Values and gradient are <see cref="Memory{T}"/>, so they may live in managed
+/// for the next step, its gradient. Values and gradient are <see cref="Memory{T}"/>, so they may live in managed
 /// arrays or in native memory (see <see cref="UnmanagedFloatMemory"/>). Both are row-major.
 /// </summary>
 public sealed class Parameter
@@ -69,9 +69,14 @@ public sealed class Parameter
     }
 
     /// <summary>
-    /// The gradient for this step, or empty when the parameter has none (it is then skipped by
+    /// The gradient for the next step, or empty when the parameter has none (it is then skipped by
     /// <see cref="Optimizer.Step"/>). A non-empty gradient must have <see cref="Length"/> elements.
     /// </summary>
+    /// <remarks>
+    /// Set it before every step: <see cref="Optimizer.Step"/> consumes it, leaving it empty whether the step is taken,
+    /// skipped or refused, so a gradient not set again is never reused. Only the reference is dropped; the memory
+    /// stays the caller's, and assigning the same buffer each step, refilled in place, copies nothing.
+    /// </remarks>
     public Memory<float> Grad
     {
         get => grad;
@@ -82,8 +87,11 @@ public sealed class Parameter
                 nameof(value));
     }
 
-    /// <summary>True when <see cref="Grad"/> holds a gradient for this step.</summary>
+    /// <summary>True when <see cref="Grad"/> holds a gradient for the next step.</summary>
     public bool HasGrad => !grad.IsEmpty;
+
+    /// <summary>Drops the gradient once a step has consumed it.</summary>
+    internal void ClearGrad() => grad = default;
 
     /// <summary>Returns a copy of the shape.</summary>
     public int[] GetShape() => (int[])shape.Clone();
