@@ -11,16 +11,15 @@ public sealed class Parameter
     private Memory<float> data;
     private Memory<float> grad;
 
-    /// <summary>Creates a parameter over <paramref name="data"/> with the given shape.</summary>
+    /// <summary>Creates a parameter over <paramref name="data"/> with the given shape, or a vector when no shape is given.</summary>
     /// <param name="name">A name unique within an optimizer; checkpoints key state by it.</param>
     /// <param name="data">The values, row-major; its length must be the product of <paramref name="shape"/>.</param>
-    /// <param name="shape">One or more dimensions, each at least 1.</param>
+    /// <param name="shape">The dimensions, outermost first, each at least 1; none makes a vector of <paramref name="data"/>'s length.</param>
     public Parameter(string name, Memory<float> data, params int[] shape)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(shape);
-        if (shape.Length == 0)
-            throw new ArgumentException($"shape of parameter '{name}' must have at least one dimension.", nameof(shape));
+        if (shape.Length == 0) shape = [data.Length];
         long count = 1;
         foreach (int d in shape)
         {
@@ -40,8 +39,7 @@ public sealed class Parameter
 
     /// <summary>Creates a parameter over a managed array, shaped as a vector when no shape is given.</summary>
     public Parameter(string name, float[] data, params int[] shape)
-        : this(name, new Memory<float>(data ?? throw new ArgumentNullException(nameof(data))),
-               shape is { Length: > 0 } ? shape : [data.Length])
+        : this(name, new Memory<float>(data ?? throw new ArgumentNullException(nameof(data))), shape ?? [])
     {
     }
 
