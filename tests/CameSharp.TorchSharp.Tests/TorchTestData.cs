@@ -11,7 +11,7 @@ internal static class TorchTestData
 {
     public static optim.Optimizer Create(IEnumerable<Parameter> ps, Engine.OptimizerOptions options) => options switch
     {
-        Engine.CameOptions o => Optim.Came(ps, o.LearningRate, o.Beta1, o.Beta2, o.Beta3, o.Eps1, o.Eps2, o.ClipThreshold, o.WeightDecay),
+        Engine.CameOptions o => Optim.Came(ps, o.LearningRate, o.Beta1, o.Beta2, o.Beta3, o.Eps1, o.Eps2, o.ClipThreshold, o.WeightDecay, o.BiasCorrection),
         Engine.AdafactorOptions o => Optim.Adafactor(ps, o.LearningRate, o.Eps1, o.Eps2, o.ClipThreshold, o.DecayRate, o.Beta1, o.WeightDecay,
             o.ScaleParameter, o.RelativeStep, o.WarmupInit),
         Engine.LambOptions o => Optim.Lamb(ps, o.LearningRate, o.Beta1, o.Beta2, o.Eps, o.WeightDecay),
