@@ -187,6 +187,9 @@ public sealed class Adafactor : CameSharpOptimizer<Engine.AdafactorOptions>, IBe
             TorchOps.Ema(m, u, beta1);
             u = m;
         }
+        // At η = 0 without momentum the parameters stay bitwise as they were, as on the fast path; the momentum holds
+        // updates already scaled by η, so with it they move by β1·m, as in transformers.
+        else if (lr == 0) return;
         if (o.WeightDecay != 0) p.add_(p, alpha: -o.WeightDecay * lr);
         p.sub_(u);
     }

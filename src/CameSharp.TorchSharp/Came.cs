@@ -167,6 +167,8 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
         var update = factored
             ? TorchOps.TimesFactoredRsqrt(m, u.sub_(m).mul_(u).add_(o.Eps2), state["exp_avg_res_row"], state["exp_avg_res_col"], o.Beta3)
             : m;
+        // At η = 0 the state has advanced and the parameters stay bitwise as they were, as on the fast path.
+        if (o.LearningRate == 0) return;
         if (o.WeightDecay != 0) p.add_(p, alpha: -o.WeightDecay * o.LearningRate);
         double stepSize = o.LearningRate * correction.MomentumScale * (factored ? correction.ConfidenceScale : 1);
         p.add_(update, alpha: -stepSize);

@@ -19,7 +19,13 @@ public abstract partial class CameSharpOptimizer<TEngineOptions>
 {
     private const string Format = "camesharp.torchsharp/1";
 
-    /// <summary>Saves the state atomically: a crash mid-write leaves the previous file intact.</summary>
+    /// <summary>
+    /// Saves the state atomically, as the engine's <see cref="Engine.Optimizer.Save(string)"/> does: a crash mid-write
+    /// leaves the previous file intact and at most one temporary file beside it, which the next save to the same path removes.
+    /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The folder of <paramref name="path"/> does not exist.</exception>
+    /// <exception cref="UnauthorizedAccessException">The folder of <paramref name="path"/> cannot be written.</exception>
+    /// <exception cref="IOException">The write failed (the disk is full, ...); the previous checkpoint is intact.</exception>
     public void Save(string path) => AtomicFile.Write(path, Save);
 
     /// <summary>Writes the state as safetensors to a seekable stream.</summary>

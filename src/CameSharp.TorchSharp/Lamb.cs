@@ -126,6 +126,8 @@ public sealed class Lamb : CameSharpOptimizer<Engine.LambOptions>, IBetas
         var v = state["exp_avg_sq"];
         TorchOps.Ema(m, g, o.Beta1);
         v.mul_(o.Beta2).addcmul_(g, g, value: 1 - o.Beta2);
+        // At η = 0 the moments have advanced and the parameters stay bitwise as they were, as on the fast path.
+        if (o.LearningRate == 0) return;
         double bc1 = 1 - Math.Pow(o.Beta1, state.step), bc2 = 1 - Math.Pow(o.Beta2, state.step);
         var r = m.div(bc1).div_(v.div(bc2).sqrt_().add_(o.Eps));
         if (o.WeightDecay != 0) r.add_(p, alpha: o.WeightDecay);

@@ -16,7 +16,7 @@ public static class Optim
 {
     /// <summary>CAME over <paramref name="parameters"/>.</summary>
     /// <param name="parameters">The parameters to optimize.</param>
-    /// <param name="lr">Learning rate η; required. The authors advise 0.5–0.9× what AdamW would use; in runs of thousands of steps that holds with <paramref name="bias_correction"/>, while the official algorithm wants several times less.</param>
+    /// <param name="lr">Learning rate η; required, in [0, ∞) (at 0 the state advances and the parameters stay). The authors advise 0.5–0.9× what AdamW would use; in runs of thousands of steps that holds with <paramref name="bias_correction"/>, while the official algorithm wants several times less.</param>
     /// <param name="beta1">β1, momentum decay (default 0.9).</param>
     /// <param name="beta2">β2, second-moment decay (default 0.999).</param>
     /// <param name="beta3">β3, instability decay (default 0.9999; keep β3 &gt; β2).</param>
@@ -43,7 +43,7 @@ public static class Optim
 
     /// <summary>Adafactor over <paramref name="parameters"/>, with transformers' defaults (relative step, parameter scaling).</summary>
     /// <param name="parameters">The parameters to optimize.</param>
-    /// <param name="lr">External learning rate; only with <paramref name="relative_step"/> false (default none).</param>
+    /// <param name="lr">External learning rate, in [0, ∞); only with <paramref name="relative_step"/> false (default none).</param>
     /// <param name="eps1">ε1, added to g² (default 1e-30).</param>
     /// <param name="eps2">ε2, the least parameter scale (default 1e-3).</param>
     /// <param name="clip_threshold">d, the RMS clipping threshold (default 1.0).</param>
@@ -71,7 +71,7 @@ public static class Optim
 
     /// <summary>LAMB over <paramref name="parameters"/>.</summary>
     /// <param name="parameters">The parameters to optimize.</param>
-    /// <param name="lr">Learning rate η (default 1e-3).</param>
+    /// <param name="lr">Learning rate η (default 1e-3), in [0, ∞).</param>
     /// <param name="beta1">β1 (default 0.9).</param>
     /// <param name="beta2">β2 (default 0.999).</param>
     /// <param name="eps">ε (default 1e-6).</param>

@@ -98,7 +98,11 @@ public sealed class Adafactor : Optimizer<AdafactorOptions>
             throw new InvalidOperationException(
                 $"parameter '{p.Name}' started without momentum (Beta1 = null); Beta1 cannot be switched on after its first step.");
         double rms = o.ScaleParameter ? TensorPrimitives.Norm(p.Data.Span) / Math.Sqrt(p.Length) : 0;
-        float lr = (float)StepSize(o, state.Step, rms);
+        double stepSize = StepSize(o, state.Step, rms);
+        float lr = (float)stepSize;
+        // The parameters move at η = 0 only through the momentum, which holds updates already scaled by η (as in
+        // transformers); without it they stay bitwise as they were, the state alone advancing.
+        bool moves = stepSize != 0 || o.Beta1 is not null;
         double beta2 = Beta2(o, state.Step);
         double beta1 = o.Beta1 ?? 0;
         Memory<float> momentum = o.Beta1 is null ? Memory<float>.Empty : state.ExpAvg;
@@ -106,12 +110,14 @@ public sealed class Adafactor : Optimizer<AdafactorOptions>
         if (state.SecondMoment is { } v)
         {
             v.Commit(beta2);
+            if (!moves) return;
             float clip = RmsClip.Scale(state.UpdateSquares, p.Length, o.ClipThreshold);
             apply.Execute(Runner, p.Data, p.Grad, v, clip, lr, momentum, beta1, decay);
         }
         else
         {
             double squares = fullSecondMoment.Execute(Runner, Workspace, p.Grad, state.ExpAvgSq, Workspace.Elements, beta2, (float)o.Eps1);
+            if (!moves) return;
             float clip = RmsClip.Scale(squares, p.Length, o.ClipThreshold);
             unfactoredApply.ExecuteAdafactor(Runner, p.Data, p.Grad, Workspace.Elements, clip, momentum, beta1, lr, decay);
         }

@@ -10,11 +10,15 @@ namespace CameSharp;
 /// </summary>
 public sealed record AdafactorOptions : OptimizerOptions
 {
-    /// <summary>External learning rate η (<c>lr</c>); null (the default) when <see cref="RelativeStep"/> sets it. In (0, ∞).</summary>
+    /// <summary>
+    /// External learning rate η (<c>lr</c>); null (the default) when <see cref="RelativeStep"/> sets it. In [0, ∞). At 0 the
+    /// state still advances and, without <see cref="Beta1"/>, the parameters do not move; with it they move by β1·m, since
+    /// the momentum holds updates already scaled by η, as in transformers.
+    /// </summary>
     public double? LearningRate
     {
         get;
-        init => field = value is { } lr ? Check.Positive(lr, nameof(LearningRate), "lr, η") : null;
+        init => field = value is { } lr ? Check.NonNegative(lr, nameof(LearningRate), "lr, η") : null;
     }
 
     /// <summary>ε1, added to g² before it is averaged. Default 1e-30; in [0, ∞).</summary>

@@ -5,8 +5,8 @@ namespace CameSharp;
 /// <summary>Hyperparameters of <see cref="AdamW"/>, with torch.optim.AdamW's defaults.</summary>
 public sealed record AdamWOptions : OptimizerOptions
 {
-    /// <summary>Learning rate η (<c>lr</c>). Default 1e-3; in (0, ∞).</summary>
-    public double LearningRate { get; init => field = Check.Positive(value, nameof(LearningRate), "lr, η"); } = 1e-3;
+    /// <summary>Learning rate η (<c>lr</c>). Default 1e-3; in [0, ∞): at 0 the parameters do not move while the state still advances, as in torch.optim (a warmup from 0, a schedule that ends at 0).</summary>
+    public double LearningRate { get; init => field = Check.NonNegative(value, nameof(LearningRate), "lr, η"); } = 1e-3;
 
     /// <summary>β1, decay of the first moment. Default 0.9; in [0, 1).</summary>
     public double Beta1 { get; init => field = Check.UnitInterval(value, nameof(Beta1), "β1"); } = 0.9;

@@ -83,7 +83,8 @@ public sealed class Came : Optimizer<CameOptions>
             // S_t = R_t C_t / 1ᵀR_t; θ_t = θ − ηλθ − η m_t / √S_t.
             instability.Commit(o.Beta3);
             float stepSize = (float)(o.LearningRate * correction.MomentumScale * correction.ConfidenceScale);
-            apply.Execute(Runner, p.Data, state.ExpAvg, instability, lr, decay, stepSize);
+            // At η = 0 the parameters stay bitwise as they were: the pass would only turn −0 into +0, or 0·∞ into NaN.
+            if (o.LearningRate != 0) apply.Execute(Runner, p.Data, state.ExpAvg, instability, lr, decay, stepSize);
         }
         else
         {
@@ -91,7 +92,8 @@ public sealed class Came : Optimizer<CameOptions>
                 o.Beta2, (float)o.Eps1);
             float clip = correction.ClipScale(squares, p.Length, o.ClipThreshold);
             float stepSize = (float)(o.LearningRate * correction.MomentumScale);
-            unfactoredApply.ExecuteCame(Runner, p.Data, p.Grad, Workspace.Elements, clip, state.ExpAvg, o.Beta1, lr, decay, stepSize);
+            unfactoredApply.ExecuteCame(Runner, p.Data, p.Grad, Workspace.Elements, clip, state.ExpAvg, o.Beta1, lr, decay, stepSize,
+                moveParameters: o.LearningRate != 0);
         }
     }
 }

@@ -10,8 +10,8 @@ namespace CameSharp;
 /// </summary>
 public sealed record CameOptions : OptimizerOptions
 {
-    /// <summary>Learning rate η (<c>lr</c>). Required; in (0, ∞).</summary>
-    public required double LearningRate { get; init => field = Check.Positive(value, nameof(LearningRate), "lr, η"); }
+    /// <summary>Learning rate η (<c>lr</c>). Required; in [0, ∞): at 0 the parameters do not move while the state still advances, as in torch.optim (a warmup from 0, a schedule that ends at 0).</summary>
+    public required double LearningRate { get; init => field = Check.NonNegative(value, nameof(LearningRate), "lr, η"); }
 
     /// <summary>β1, decay of the momentum (first moment) m. Default 0.9; in [0, 1).</summary>
     public double Beta1 { get; init => field = Check.UnitInterval(value, nameof(Beta1), "β1"); } = 0.9;

@@ -46,6 +46,7 @@ public sealed class Lamb : Optimizer<LambOptions>
         var (updateSquares, paramSquares) = update.UpdateMoments(Runner, Workspace, p.Data, p.Grad, state.ExpAvg, state.ExpAvgSq,
             o.Beta1, o.Beta2, o.Eps, o.WeightDecay, state.Step);
         double trust = TrustRatio(Math.Sqrt(paramSquares), Math.Sqrt(updateSquares));
-        update.Apply(Runner, (float)(o.LearningRate * trust));
+        // At η = 0 the parameters stay bitwise as they were: the pass would only turn −0 into +0, or 0·∞ into NaN.
+        if (o.LearningRate != 0) update.Apply(Runner, (float)(o.LearningRate * trust));
     }
 }

@@ -4,8 +4,8 @@ namespace CameSharp;
 
 /// <summary>
 /// The common surface of CameSharp's optimizers: one <see cref="Step"/> updates every parameter that has a
-/// gradient, in place. Work inside a step runs on up to <see cref="DegreeOfParallelism"/> threads, and its
-/// result is bitwise identical whatever that number is.
+/// gradient, in place, and consumes the gradients. Work inside a step runs on up to <see cref="DegreeOfParallelism"/>
+/// threads, and its result is bitwise identical whatever that number is.
 /// </summary>
 public abstract class Optimizer : IDisposable
 {
@@ -47,17 +47,29 @@ public abstract class Optimizer : IDisposable
     public abstract IReadOnlyList<Parameter> Parameters { get; }
 
     /// <summary>
-    /// Updates every parameter that has a gradient. All gradients are inspected before anything changes: a
-    /// non-finite one is handled by <see cref="NonFinitePolicy"/> with parameters and state left untouched.
+    /// Updates every parameter that has a gradient, then consumes the gradients. All gradients are inspected before
+    /// anything changes: a non-finite one is handled by <see cref="NonFinitePolicy"/> with parameters and state left
+    /// untouched.
     /// </summary>
+    /// <remarks>
+    /// Every call consumes every gradient, whether the step is taken, skipped or refused with an exception: afterwards
+    /// each <see cref="Parameter.Grad"/> is empty. A gradient is therefore used by one step only, and a parameter whose
+    /// gradient is not set again before the next step (because computing it failed, say) is skipped by that step, as a
+    /// parameter without a gradient always is, rather than stepped again with a stale one. The memory itself is the
+    /// caller's and is left as it was: setting <c>Grad</c> to the same buffer each step costs nothing.
+    /// </remarks>
     public abstract void Step();
 
     /// <summary>
     /// Saves the whole optimizer state (per-parameter tensors under the official PyTorch names, step counts, group
     /// hyperparameters, skipped steps) to a safetensors file, atomically: the data goes to a temporary file in the
-    /// same folder, is flushed to disk, and only then replaces <paramref name="path"/>, so a crash mid-write leaves
-    /// the previous checkpoint intact. Model parameters themselves are not saved.
+    /// same folder (<c>.{file name}.{id}.tmp</c>), is flushed to disk, and only then replaces <paramref name="path"/>,
+    /// so a crash mid-write leaves the previous checkpoint intact. A process killed mid-write leaves its temporary file;
+    /// the next save to the same path removes it. Model parameters themselves are not saved.
     /// </summary>
+    /// <exception cref="DirectoryNotFoundException">The folder of <paramref name="path"/> does not exist.</exception>
+    /// <exception cref="UnauthorizedAccessException">The folder of <paramref name="path"/> cannot be written.</exception>
+    /// <exception cref="IOException">The write failed (the disk is full, ...); the previous checkpoint is intact.</exception>
     public void Save(string path) => Checkpoints.AtomicFile.Write(path, Save);
 
     /// <summary>Writes the state as safetensors to a seekable stream (not atomic; see <see cref="Save(string)"/>).</summary>
@@ -151,6 +163,19 @@ public abstract partial class Optimizer<TOptions> : Optimizer where TOptions : O
 
     /// <inheritdoc/>
     public override void Step()
+    {
+        try
+        {
+            StepWithGradients();
+        }
+        finally
+        {
+            // Whatever happened, these gradients have had their step: none may be taken again by accident.
+            foreach (var p in parameters) p.ClearGrad();
+        }
+    }
+
+    private void StepWithGradients()
     {
         createdThisStep.Clear();
         foreach (var group in groups)

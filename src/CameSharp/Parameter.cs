@@ -2,7 +2,7 @@ namespace CameSharp;
 
 /// <summary>
 /// A named float32 tensor that an optimizer updates in place: its shape, its values and, when it has one
-/// this step, its gradient. Values and gradient are <see cref="Memory{T}"/>, so they may live in managed
+/// for the next step, its gradient. Values and gradient are <see cref="Memory{T}"/>, so they may live in managed
 /// arrays or in native memory (see <see cref="UnmanagedFloatMemory"/>). Both are row-major.
 /// </summary>
 public sealed class Parameter
@@ -11,16 +11,15 @@ public sealed class Parameter
     private Memory<float> data;
     private Memory<float> grad;
 
-    /// <summary>Creates a parameter over <paramref name="data"/> with the given shape.</summary>
+    /// <summary>Creates a parameter over <paramref name="data"/> with the given shape, or a vector when no shape is given.</summary>
     /// <param name="name">A name unique within an optimizer; checkpoints key state by it.</param>
     /// <param name="data">The values, row-major; its length must be the product of <paramref name="shape"/>.</param>
-    /// <param name="shape">One or more dimensions, each at least 1.</param>
+    /// <param name="shape">The dimensions, outermost first, each at least 1; none makes a vector of <paramref name="data"/>'s length.</param>
     public Parameter(string name, Memory<float> data, params int[] shape)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(shape);
-        if (shape.Length == 0)
-            throw new ArgumentException($"shape of parameter '{name}' must have at least one dimension.", nameof(shape));
+        if (shape.Length == 0) shape = [data.Length];
         long count = 1;
         foreach (int d in shape)
         {
@@ -40,8 +39,7 @@ public sealed class Parameter
 
     /// <summary>Creates a parameter over a managed array, shaped as a vector when no shape is given.</summary>
     public Parameter(string name, float[] data, params int[] shape)
-        : this(name, new Memory<float>(data ?? throw new ArgumentNullException(nameof(data))),
-               shape is { Length: > 0 } ? shape : [data.Length])
+        : this(name, new Memory<float>(data ?? throw new ArgumentNullException(nameof(data))), shape ?? [])
     {
     }
 
@@ -69,9 +67,14 @@ public sealed class Parameter
     }
 
     /// <summary>
-    /// The gradient for this step, or empty when the parameter has none (it is then skipped by
+    /// The gradient for the next step, or empty when the parameter has none (it is then skipped by
     /// <see cref="Optimizer.Step"/>). A non-empty gradient must have <see cref="Length"/> elements.
     /// </summary>
+    /// <remarks>
+    /// Set it before every step: <see cref="Optimizer.Step"/> consumes it, leaving it empty whether the step is taken,
+    /// skipped or refused, so a gradient not set again is never reused. Only the reference is dropped; the memory
+    /// stays the caller's, and assigning the same buffer each step, refilled in place, copies nothing.
+    /// </remarks>
     public Memory<float> Grad
     {
         get => grad;
@@ -82,8 +85,11 @@ public sealed class Parameter
                 nameof(value));
     }
 
-    /// <summary>True when <see cref="Grad"/> holds a gradient for this step.</summary>
+    /// <summary>True when <see cref="Grad"/> holds a gradient for the next step.</summary>
     public bool HasGrad => !grad.IsEmpty;
+
+    /// <summary>Drops the gradient once a step has consumed it.</summary>
+    internal void ClearGrad() => grad = default;
 
     /// <summary>Returns a copy of the shape.</summary>
     public int[] GetShape() => (int[])shape.Clone();

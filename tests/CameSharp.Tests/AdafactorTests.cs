@@ -49,6 +49,7 @@ public sealed class AdafactorTests
         using var opt = new Adafactor([w], new AdafactorOptions());
         opt.Step();
         opt.ParamGroups[0].Options = opt.ParamGroups[0].Options with { Beta1 = 0.9 };
+        w.Grad = OptimizerTests.Random(6, 3);
         var e = Assert.Throws<InvalidOperationException>(opt.Step);
         Assert.Contains("'w'", e.Message);
     }

@@ -91,18 +91,19 @@ public sealed class NonFiniteGradientTests
         var rng = new Random(3);
         var gw = new float[w.Length];
         var gb = new float[b.Length];
-        w.Grad = gw;
-        b.Grad = gb;
         for (int t = 0; t < 20_000; t++)
         {
             float scale = MathF.Pow(10, rng.Next(-8, 9));
             for (int i = 0; i < gw.Length; i++) gw[i] = (float)(rng.NextDouble() * 2 - 1) * scale;
             for (int i = 0; i < gb.Length; i++) gb[i] = (float)(rng.NextDouble() * 2 - 1) * scale;
+            w.Grad = gw;
+            b.Grad = gb;
             opt.Step();
         }
         Assert.All(w.Data.ToArray(), x => Assert.True(float.IsFinite(x)));
         Assert.All(b.Data.ToArray(), x => Assert.True(float.IsFinite(x)));
         Assert.All(OptimizerTests.StateValues(opt), x => Assert.True(float.IsFinite(x)));
         Assert.Equal(0, opt.SkippedSteps);
+        Assert.Equal(20_000, opt.StepCount(w));
     }
 }

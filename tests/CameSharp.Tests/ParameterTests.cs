@@ -17,6 +17,26 @@ public sealed class ParameterTests
     }
 
     [Fact]
+    public void A_parameter_over_memory_without_a_shape_is_a_vector_as_over_an_array()
+    {
+        float[] storage = [9, 1, 2, 3, 9];
+        var overMemory = new Parameter("fc.bias", storage.AsMemory(1, 3));
+        var overArray = new Parameter("fc.bias", new float[] { 1, 2, 3 });
+        Assert.Equal(overArray.GetShape(), overMemory.GetShape());
+        Assert.Equal([3], overMemory.GetShape());
+        Assert.Equal(1, overMemory.Rank);
+
+        // It steps in place, within its slice of the memory.
+        using var opt = new AdamW([overMemory], new AdamWOptions { LearningRate = 0.1, WeightDecay = 0 });
+        overMemory.Grad = new float[] { 1, 1, 1 };
+        opt.Step();
+        Assert.Equal([9f, 0.9f, 1.9f, 2.9f, 9f], storage.Select(x => MathF.Round(x, 5)));
+
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new Parameter("empty", Memory<float>.Empty));
+        Assert.Contains("'empty'", e.Message);
+    }
+
+    [Fact]
     public void A_wrong_gradient_length_fails_before_an_optimizer_changes_anything()
     {
         var w = new Parameter("w", [1f, 2f, 3f, 4f], 2, 2);
@@ -28,10 +48,9 @@ public sealed class ParameterTests
     }
 
     [Theory]
-    [InlineData(new int[0])]
     [InlineData(new[] { 0 })]
     [InlineData(new[] { 3, -1 })]
-    public void Shapes_with_no_dimension_or_an_empty_one_are_refused(int[] shape)
+    public void Shapes_with_an_empty_or_negative_dimension_are_refused(int[] shape)
     {
         Assert.ThrowsAny<ArgumentException>(() => new Parameter("w", new Memory<float>(new float[3]), shape));
     }

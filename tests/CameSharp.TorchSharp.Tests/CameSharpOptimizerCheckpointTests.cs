@@ -105,6 +105,24 @@ public sealed class CameSharpOptimizerCheckpointTests : IDisposable
     }
 
     [Fact]
+    public void A_save_removes_a_killed_save_s_temporary_and_a_missing_folder_is_named()
+    {
+        // The adapter shares the engine's atomic write; this checks it is wired to it.
+        using var run = new Run("came", true);
+        run.Steps(0, 1);
+        string path = Path.Combine(folder, "opt.safetensors");
+        string leftover = Path.Combine(folder, $".opt.safetensors.{Guid.NewGuid():N}.tmp");
+        File.WriteAllText(leftover, "partial");
+        run.Save(path);
+        Assert.Equal(["opt.safetensors"], Directory.GetFiles(folder).Select(Path.GetFileName));
+
+        string missing = Path.Combine(folder, "missing", "opt.safetensors");
+        var e = Assert.Throws<DirectoryNotFoundException>(() => run.Save(missing));
+        Assert.Contains($"'{missing}'", e.Message);
+        Assert.DoesNotContain(".tmp", e.Message);
+    }
+
+    [Fact]
     public void A_checkpoint_of_another_optimizer_or_shape_is_refused_and_changes_nothing()
     {
         using var came = new Run("came", true);

@@ -4,13 +4,15 @@ namespace CameSharp.Kernels;
 
 /// <summary>
 /// torch.optim.AdamW as one fused pass: p ← p·(1 − η·λ); m ← m + (1 − β1)(g − m); v ← β2·v + (1 − β2)·g²;
-/// p ← p − (η / (1 − β1^t)) · m / (sqrt(v) / sqrt(1 − β2^t) + ε).
+/// p ← p − (η / (1 − β1^t)) · m / (sqrt(v) / sqrt(1 − β2^t) + ε). At η = 0 the moments advance and p is not written,
+/// so that it stays bitwise as it was (the formula would turn −0 into +0, or 0·∞ into NaN where v and ε are 0).
 /// </summary>
 internal sealed class AdamWJob : FlatJob
 {
     private Memory<float> param, grad;
     private Memory<float> expAvg, expAvgSq;
     private float decayFactor, rest1, beta2, rest2, stepSize, bc2Sqrt, eps;
+    private bool moveParameters;
 
     public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, Memory<float> m, Memory<float> v,
         double lr, double b1, double b2, double epsilon, double weightDecay, long step)
@@ -26,6 +28,7 @@ internal sealed class AdamWJob : FlatJob
         stepSize = (float)(lr / (1 - Math.Pow(b1, step)));
         bc2Sqrt = (float)Math.Sqrt(1 - Math.Pow(b2, step));
         eps = (float)epsilon;
+        moveParameters = lr != 0;
         Execute(runner, parameter.Length);
     }
 
@@ -42,6 +45,7 @@ internal sealed class AdamWJob : FlatJob
         var stepv = new Vector<float>(stepSize);
         var bc2v = new Vector<float>(bc2Sqrt);
         var epsv = new Vector<float>(eps);
+        bool move = moveParameters;
         int j = 0;
         for (; j <= count - Simd.Width; j += Simd.Width)
         {
@@ -51,6 +55,7 @@ internal sealed class AdamWJob : FlatJob
             var vv = Simd.Load(v, j) * b2v + w2 * gv * gv;
             Simd.Store(mv, m, j);
             Simd.Store(vv, v, j);
+            if (!move) continue;
             var denom = Vector.SquareRoot(vv) / bc2v + epsv;
             Simd.Store(Simd.Load(p, j) * decayv - stepv * mv / denom, p, j);
         }
@@ -60,6 +65,7 @@ internal sealed class AdamWJob : FlatJob
             float vj = v[j] * beta2 + rest2 * g[j] * g[j];
             m[j] = mj;
             v[j] = vj;
+            if (!move) continue;
             float denom = MathF.Sqrt(vj) / bc2Sqrt + eps;
             p[j] = p[j] * decayFactor - stepSize * mj / denom;
         }

@@ -45,10 +45,10 @@ internal static class ElementwiseUpdate
 
     /// <summary>
     /// CAME on an unfactored tensor, where the official code skips the confidence step:
-    /// u = clip · g · rsqrt(v), m ← β1·m + (1 − β1)·u, p ← p + decay·p − η·m.
+    /// u = clip · g · rsqrt(v), m ← β1·m + (1 − β1)·u, p ← p + decay·p − η·m; p is left unwritten without <paramref name="moveParameters"/>.
     /// </summary>
     public static void CameUnfactored(Span<float> p, ReadOnlySpan<float> g, ReadOnlySpan<float> rsqrtV, float clip,
-        Span<float> m, double beta1, float lr, float decay)
+        Span<float> m, double beta1, float lr, float decay, bool moveParameters)
     {
         float b1 = (float)beta1, rest = (float)(1 - beta1);
         var clipv = new Vector<float>(clip);
@@ -62,6 +62,7 @@ internal static class ElementwiseUpdate
             var u = Simd.Load(rsqrtV, j) * Simd.Load(g, j) * clipv;
             var mv = Simd.Load(m, j) * b1v + restv * u;
             Simd.Store(mv, m, j);
+            if (!moveParameters) continue;
             var pv = Simd.Load(p, j);
             pv += decayv * pv;
             Simd.Store(pv - mv * lrv, p, j);
@@ -71,6 +72,7 @@ internal static class ElementwiseUpdate
             float u = rsqrtV[j] * g[j] * clip;
             float mj = m[j] * b1 + rest * u;
             m[j] = mj;
+            if (!moveParameters) continue;
             float pj = p[j] + decay * p[j];
             p[j] = pj - mj * lr;
         }
