@@ -10,6 +10,9 @@ using Parameter = global::TorchSharp.Modules.Parameter;
 internal interface IStepper : IDisposable
 {
     void Step();
+
+    /// <summary>A copy of the first parameter's values, so that a check can see a step move it.</summary>
+    float[] FirstParameter();
 }
 
 /// <summary>The implementations `came bench` measures, by the names bench.json uses.</summary>
@@ -37,17 +40,22 @@ internal static class Steppers
     private sealed class EngineStepper : IStepper
     {
         private readonly Optimizer optimizer;
+        private readonly CameSharp.Parameter[] parameters;
+        private readonly float[][] gradients;
 
         public EngineStepper(ParameterSet set, int threads, Func<CameSharp.Parameter[], Optimizer> create)
         {
             var rng = new Random(1);
-            var ps = set.Shapes().Select((shape, i) =>
+            var shapes = set.Shapes().ToArray();
+            parameters = new CameSharp.Parameter[shapes.Length];
+            gradients = new float[shapes.Length][];
+            for (int i = 0; i < shapes.Length; i++)
             {
-                int n = shape.Aggregate(1, (a, b) => a * b);
-                var p = new CameSharp.Parameter($"p{i}", Fill(n, rng, 0.02f), shape) { Grad = Fill(n, rng, 1e-3f) };
-                return p;
-            }).ToArray();
-            optimizer = create(ps);
+                int n = shapes[i].Aggregate(1, (a, b) => a * b);
+                parameters[i] = new CameSharp.Parameter($"p{i}", Fill(n, rng, 0.02f), shapes[i]);
+                gradients[i] = Fill(n, rng, 1e-3f);
+            }
+            optimizer = create(parameters);
             optimizer.DegreeOfParallelism = threads;
         }
 
@@ -58,7 +66,14 @@ internal static class Steppers
             return a;
         }
 
-        public void Step() => optimizer.Step();
+        /// <summary>A step consumes its gradients, so each is set again first (a reference, no copy), as a training loop does.</summary>
+        public void Step()
+        {
+            for (int i = 0; i < parameters.Length; i++) parameters[i].Grad = gradients[i];
+            optimizer.Step();
+        }
+
+        public float[] FirstParameter() => parameters[0].Data.ToArray();
 
         public void Dispose() => optimizer.Dispose();
     }
@@ -93,6 +108,8 @@ internal static class Steppers
         }
 
         public void Step() => optimizer.step();
+
+        public float[] FirstParameter() => parameters[0].detach().cpu().flatten().data<float>().ToArray();
 
         public void Dispose()
         {

@@ -1,0 +1,27 @@
+using CameSharp.Cli.Bench;
+
+namespace CameSharp.Cli.Tests.Bench;
+
+public sealed class SteppersTests
+{
+    public static TheoryData<string> Names => [.. Steppers.All.Select(s => s.Name)];
+
+    /// <summary>
+    /// Every timed step must be a real step: an engine step consumes its gradients, and a bench that set them once
+    /// timed empty steps after the first.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void Every_timed_step_moves_the_parameters(string name)
+    {
+        var (_, _, create) = Steppers.All.Single(s => s.Name == name);
+        using var stepper = create(ParameterSet.Parse("100K"), 1);
+        stepper.Step();
+        for (int t = 0; t < 2; t++)
+        {
+            var before = stepper.FirstParameter();
+            stepper.Step();
+            Assert.NotEqual(before, stepper.FirstParameter());
+        }
+    }
+}
