@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Xunit.Abstractions;
 
 namespace CameSharp.Packaging.Tests;
 
@@ -7,7 +8,7 @@ namespace CameSharp.Packaging.Tests;
 /// .NET tool. Both must work on this machine with no step of their own (on Debian 12, TorchSharp's native library
 /// only loads through the fix the packages carry).
 /// </summary>
-public sealed class PackageTests(PackedFeed feed) : IClassFixture<PackedFeed>
+public sealed class PackageTests(PackedFeed feed, ITestOutputHelper log) : IClassFixture<PackedFeed>
 {
     private static readonly TimeSpan Long = TimeSpan.FromMinutes(10);
 
@@ -15,6 +16,7 @@ public sealed class PackageTests(PackedFeed feed) : IClassFixture<PackedFeed>
     public void A_fresh_project_trains_saves_loads_and_continues_from_the_packages()
     {
         Assert.True(feed.Failure is null, feed.Failure);
+        log.WriteLine($"Packed {feed.Version} in {feed.PackTime.TotalSeconds:F0} s.");
         string project = Path.Combine(feed.Temporary, "consumer");
         Directory.CreateDirectory(project);
         foreach (var file in Directory.GetFiles(Path.Combine(feed.Repository, "tests", "consumer")))
@@ -30,6 +32,7 @@ public sealed class PackageTests(PackedFeed feed) : IClassFixture<PackedFeed>
             """);
 
         var run = Dotnet.Run(project, Long, "run", "-c", "Release", $"-p:CameSharpVersion={feed.Version}");
+        log.WriteLine(run.Describe());
 
         Assert.True(run.ExitCode == 0 && run.Output.Contains("consumer: OK"), run.Describe());
     }
@@ -53,6 +56,7 @@ public sealed class PackageTests(PackedFeed feed) : IClassFixture<PackedFeed>
         var train = Dotnet.RunProgram(came, feed.Temporary, Long,
             "train", "--model", "gpt", "--optimizer", "came", "--steps", "5", "--data", corpus, "--out", output,
             "--dim", "16", "--layers", "1", "--heads", "2", "--context", "16", "--batch", "4", "--eval-every", "5", "--threads", "1");
+        log.WriteLine(train.Describe());
         Assert.True(train.ExitCode == 0 && File.Exists(Path.Combine(output, "summary.json")), train.Describe());
     }
 }

@@ -21,6 +21,8 @@ public sealed class PackedFeed : IDisposable
     public string Temporary { get; }
     public string Folder { get; }
     public string Version { get; } = "";
+    /// <summary>How long packing took, for the tests' logs.</summary>
+    public TimeSpan PackTime { get; }
     /// <summary>Set when packing failed: every test then fails with it.</summary>
     public string? Failure { get; }
 
@@ -41,6 +43,7 @@ public sealed class PackedFeed : IDisposable
             // One platform's tool package is enough to install here, and packing libtorch for all three takes minutes.
             ("src/CameSharp.Cli/CameSharp.Cli.csproj", [$"-p:ToolPackageRuntimeIdentifiers={RuntimeInformation.RuntimeIdentifier}"]),
         ];
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         foreach (var (project, extra) in packs)
         {
             var result = Dotnet.Run(Repository, TimeSpan.FromMinutes(10), ["pack", project, .. common, .. extra]);
@@ -50,6 +53,7 @@ public sealed class PackedFeed : IDisposable
                 return;
             }
         }
+        PackTime = clock.Elapsed;
         var adapter = Directory.GetFiles(Folder, "CameSharp.TorchSharp.*.nupkg").Single();
         Version = Regex.Match(Path.GetFileName(adapter), @"^CameSharp\.TorchSharp\.(.+)\.nupkg$").Groups[1].Value;
     }
