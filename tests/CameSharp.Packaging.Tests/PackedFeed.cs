@@ -69,7 +69,14 @@ public sealed class PackedFeed : IDisposable
         foreach (var id in new[] { "camesharp", "camesharp.torchsharp", "camesharp.cli", $"camesharp.cli.{RuntimeInformation.RuntimeIdentifier}" })
         {
             string cached = Path.Combine(cache, id, Version.ToLowerInvariant());
-            try { if (Directory.Exists(cached)) Directory.Delete(cached, recursive: true); } catch (IOException) { }
+            try
+            {
+                if (Directory.Exists(cached)) Directory.Delete(cached, recursive: true);
+                // The id's folder too when this run's version was all it held.
+                if (Directory.Exists(Path.GetDirectoryName(cached)) && !Directory.EnumerateFileSystemEntries(Path.GetDirectoryName(cached)!).Any())
+                    Directory.Delete(Path.GetDirectoryName(cached)!);
+            }
+            catch (IOException) { }
         }
     }
 
