@@ -79,10 +79,12 @@ IEnumerable<string> ChildArguments(TrainSettings s)
     return args;
 }
 
+// An empty entry ("adamw,,came", a trailing comma) is a typo, not a request for fewer runs: it is refused, not dropped.
 string[] ParseList(string text, string flag)
 {
-    var items = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-    if (items.Length == 0) throw new UsageException($"{flag} is empty.");
+    var items = text.Split(',', StringSplitOptions.TrimEntries);
+    if (items.All(x => x.Length == 0)) throw new UsageException($"{flag} is empty.");
+    if (items.Any(x => x.Length == 0)) throw new UsageException($"{flag} has an empty entry in '{text}'; separate the values with single commas.");
     return items;
 }
 
@@ -144,6 +146,11 @@ compare.Options.Add(outDir);
 compare.SetAction(r => Guard(() =>
 {
     var names = ParseList(r.GetValue(optimizers)!, "--optimizers");
+    foreach (var n in names)
+        if (!OptimizerFactory.Names.Contains(n))
+            throw new UsageException($"--optimizers: '{n}' is not one of {string.Join(", ", OptimizerFactory.Names)}.");
+    if (names.Distinct().Count() < names.Length)
+        throw new UsageException($"--optimizers names '{names.GroupBy(n => n).First(g => g.Count() > 1).Key}' twice; each optimizer runs once per seed.");
     int k = r.GetValue(seeds);
     if (k < 1) throw new UsageException($"--seeds must be at least 1; got {k}.");
     string root = Path.GetFullPath(r.GetValue(outDir) ?? Path.Combine("runs", $"compare-{r.GetValue(model)}"));

@@ -108,10 +108,56 @@ public sealed class CommandTests : IDisposable
         string report = File.ReadAllText(Path.Combine(output, "report.md"));
         Assert.Contains("| adamw |", report);
         Assert.Contains("| came |", report);
+        Assert.Contains(" ± ", report);
+        Assert.DoesNotContain("unmeasured", report);
         Assert.Contains("loss.png", report);
         Assert.Contains("| adamw |", stdout);
         byte[] png = File.ReadAllBytes(Path.Combine(output, "loss.png"));
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
+    }
+
+    [Fact]
+    public void A_one_seed_report_says_the_spread_is_unmeasured_instead_of_printing_zero()
+    {
+        string data = CameRunner.Corpus(folder), output = Path.Combine(folder, "one-seed");
+        var (code, _, stderr) = CameRunner.Run(folder,
+            ["compare", "--model", "gpt", "--optimizers", "adamw", "--seeds", "1", "--data", data, "--out", output, .. CameRunner.Tiny]);
+        Assert.True(code == 0, stderr);
+        string report = File.ReadAllText(Path.Combine(output, "report.md"));
+        Assert.Contains("(spread unmeasured)", report);
+        Assert.DoesNotContain("± 0.0000", report);
+        Assert.Contains("1 torch thread", report);
+    }
+
+    [Theory]
+    [InlineData("adamw")]
+    [InlineData("came")]
+    public void Two_runs_with_the_same_seed_and_thread_count_write_the_same_numbers(string optimizer)
+    {
+        // Two threads, so that libtorch's parallel reductions and the engine's parallel kernels take part; enough
+        // steps for a difference in the last bit of an update to reach the printed losses.
+        string data = CameRunner.Corpus(folder);
+        string[] flags = ["--dim", "16", "--layers", "1", "--heads", "2", "--context", "16", "--batch", "4", "--steps", "40", "--eval-every", "10", "--threads", "2"];
+        var runs = new[] { "first", "second" }.Select(name =>
+        {
+            string output = Path.Combine(folder, name);
+            var (code, _, stderr) = CameRunner.Run(folder, ["train", "--optimizer", optimizer, "--seed", "3", "--data", data, "--out", output, .. flags]);
+            Assert.True(code == 0, stderr);
+            return output;
+        }).ToArray();
+
+        // Every column but step_ms (a time) must match to the last digit of the round-trip format.
+        static string[] Numbers(string run) =>
+            File.ReadAllLines(Path.Combine(run, "metrics.csv")).Select(l => string.Join(",", l.Split(',').Take(4))).ToArray();
+        var first = Numbers(runs[0]);
+        var second = Numbers(runs[1]);
+        Assert.Equal(41, first.Length);
+        for (int i = 0; i < first.Length; i++) Assert.True(first[i] == second[i], $"row {i}: {first[i]} then {second[i]}");
+
+        using var a = JsonDocument.Parse(File.ReadAllText(Path.Combine(runs[0], "summary.json")));
+        using var b = JsonDocument.Parse(File.ReadAllText(Path.Combine(runs[1], "summary.json")));
+        Assert.Equal(a.RootElement.GetProperty("final_val_loss").GetDouble(), b.RootElement.GetProperty("final_val_loss").GetDouble());
+        Assert.Equal(2, a.RootElement.GetProperty("threads").GetInt32());
     }
 
     [Fact]
@@ -144,7 +190,11 @@ public sealed class CommandTests : IDisposable
         { ["train", "--model", "rnn", "--optimizer", "came"], "--model must be gpt or bert" },
         { ["train", "--optimizer", "came", "--steps", "zero"], "zero" },
         { ["train", "--optimizer", "came", "--frobnicate"], "--frobnicate" },
-        { ["compare", "--optimizers", "adamw,sgd"], "--optimizer must be one of" },
+        { ["compare", "--optimizers", "adamw,sgd"], "--optimizers: 'sgd' is not one of" },
+        { ["compare", "--optimizers", "adamw,,"], "--optimizers has an empty entry" },
+        { ["compare", "--optimizers", "adamw,came,"], "--optimizers has an empty entry" },
+        { ["compare", "--optimizers", "adamw,adamw"], "--optimizers names 'adamw' twice" },
+        { ["sweep", "--optimizer", "came", "--lrs", "1e-3,,2e-3"], "--lrs has an empty entry" },
         { ["train", "--optimizer", "came", "--heads", "3", "--dim", "16"], "--heads must divide" },
         { ["train", "--optimizer", "came", "--warmup", "1.5"], "--warmup must be a fraction" },
         { ["compare", "--lr-scale", "-1"], "--lr-scale must be a positive number" },

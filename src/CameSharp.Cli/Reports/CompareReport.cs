@@ -26,6 +26,7 @@ internal static class CompareReport
                     ["peak_working_set_bytes"] = s.PeakWorkingSetBytes,
                     ["steps_completed"] = s.StepsCompleted,
                     ["parameters"] = s.Parameters,
+                    ["threads"] = s.Threads,
                 };
                 if (s.FinalValAccuracy is { } acc) run["final_val_accuracy"] = Finite(acc);
                 runs.Add(run);
@@ -42,8 +43,16 @@ internal static class CompareReport
         md.AppendLine();
         if (first is not null)
         {
+            var threads = groups.SelectMany(g => g.Runs).Select(r => r.Summary.Threads).OfType<int>().Distinct().Order().ToList();
+            string threadNote = threads.Count switch
+            {
+                0 => "",
+                1 => $", {threads[0]} torch thread{(threads[0] == 1 ? "" : "s")}",
+                // A seed reproduces a run only at the same thread count, so a mixed comparison says so.
+                _ => $", torch threads {string.Join(" and ", threads)} (runs at different thread counts differ in rounding)",
+            };
             md.AppendLine(c, $"{first.Parameters:N0} parameters, {first.Steps} steps of {first.TokensPerStep:N0} tokens " +
-                $"(batch {first.Batch} x {first.Accumulate} accumulated), {first.Tokenizer} tokens of `{Path.GetFileName(first.Data)}`. Command: `{command}`.");
+                $"(batch {first.Batch} x {first.Accumulate} accumulated), {first.Tokenizer} tokens of `{Path.GetFileName(first.Data)}`{threadNote}. Command: `{command}`.");
             md.AppendLine();
         }
         bool bert = groups.Any(g => g.Runs.Any(r => r.Summary.FinalValAccuracy is not null));
@@ -56,14 +65,22 @@ internal static class CompareReport
             if (records.Count == 0) continue;
             var losses = records.Select(r => r.Summary.FinalValLoss).ToArray();
             double mean = losses.Average();
-            double sd = losses.Length > 1 ? Math.Sqrt(losses.Sum(x => (x - mean) * (x - mean)) / (losses.Length - 1)) : 0;
+            // One seed measures no spread: it is shown as unmeasured, never as a spread of zero.
+            string spread = losses.Length > 1
+                ? $"± {Math.Sqrt(losses.Sum(x => (x - mean) * (x - mean)) / (losses.Length - 1)).ToString("F4", c)}"
+                : "(spread unmeasured)";
             var s = records[0].Summary;
             string accuracy = bert ? $" {records.Average(r => r.Summary.FinalValAccuracy ?? double.NaN):P1} |" : "";
-            md.AppendLine(c, $"| {optimizer} | {s.LearningRate:G3} | {mean:F4} ± {sd:F4} |{accuracy} {records.Count} | " +
+            md.AppendLine(c, $"| {optimizer} | {s.LearningRate:G3} | {mean:F4} {spread} |{accuracy} {records.Count} | " +
                 $"{s.OptimizerStateBytes / 1e6:F2} | {s.OptimizerStateBytes / (double)s.Parameters:F2} | " +
                 $"{records.Average(r => r.Summary.MedianStepMs):F0} | {records.Max(r => r.Summary.PeakWorkingSetBytes) / 1e6:F0} |");
         }
         md.AppendLine();
+        if (groups.Any(g => g.Runs.Count == 1))
+        {
+            md.AppendLine("With one seed, an optimizer's spread over seeds is not measured; `--seeds K` runs K seeds and reports it.");
+            md.AppendLine();
+        }
         var baseline = groups.FirstOrDefault(g => g.Optimizer == "adamw" && g.Runs.Count > 0).Runs;
         if (baseline is not null)
         {

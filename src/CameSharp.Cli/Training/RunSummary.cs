@@ -25,6 +25,8 @@ internal sealed record RunSummary
     [JsonPropertyName("interrupted")] public required bool Interrupted { get; init; }
     [JsonPropertyName("data")] public required string Data { get; init; }
     [JsonPropertyName("tokenizer")] public required string Tokenizer { get; init; }
+    /// <summary>libtorch's intra-op threads; a seed reproduces a run bitwise at the same count. Absent in older summaries.</summary>
+    [JsonPropertyName("threads")] public int? Threads { get; init; }
 
     public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals };
 

@@ -18,7 +18,11 @@ internal static class Trainer
         s.Validate();
         var corpus = Corpus.Load(s.Data, s.Tokenizer, s.Context);
         Directory.CreateDirectory(s.Out);
-        if (s.Threads is { } threads) torch.set_num_threads(threads);
+        // A run's floats depend on libtorch's thread count (it splits reductions by thread), so the count is fixed for
+        // the whole run and recorded. Setting it, even to the default, also turns MKL's dynamic threading off: left on,
+        // MKL may run a matrix product on fewer threads than asked, which its reproducibility conditions rule out.
+        int threads = s.Threads ?? torch.get_num_threads();
+        torch.set_num_threads(threads);
 
         torch.manual_seed(s.Seed);
         var config = new ModelConfig(corpus.Tokenizer.VocabSize, s.Context, s.Dim, s.Layers, s.Heads);
@@ -99,6 +103,7 @@ internal static class Trainer
             Interrupted = interrupted,
             Data = corpus.Path,
             Tokenizer = corpus.Tokenizer.Name,
+            Threads = threads,
         };
         summary.Write(Path.Combine(s.Out, "summary.json"));
         return summary;
