@@ -155,7 +155,7 @@ compare.SetAction(r => Guard(() =>
     if (k < 1) throw new UsageException($"--seeds must be at least 1; got {k}.");
     string root = Path.GetFullPath(r.GetValue(outDir) ?? Path.Combine("runs", $"compare-{r.GetValue(model)}"));
     double scale = r.GetValue(lrScale);
-    if (!(scale > 0 && double.IsFinite(scale))) throw new UsageException($"--lr-scale must be a positive number; got {scale}.");
+    if (!(scale >= 0 && double.IsFinite(scale))) throw new UsageException($"--lr-scale must be a finite number >= 0; got {scale}.");
     // The default learning rate is looked up (and the name checked) once the model's settings are known to be valid.
     foreach (var n in names) Settings(r, n, 1, null, root).Validate();
     var plan = names.SelectMany(n => Enumerable.Range(1, k).Select(sd =>
@@ -183,7 +183,7 @@ sweep.SetAction(r => Guard(() =>
 {
     string name = r.GetValue(optimizer)!;
     var rates = ParseList(r.GetValue(lrs)!, "--lrs").Select(x =>
-        double.TryParse(x, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v > 0 ? v : throw new UsageException($"--lrs: '{x}' is not a positive number.")).ToArray();
+        double.TryParse(x, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= 0 && double.IsFinite(v) ? v : throw new UsageException($"--lrs: '{x}' is not a finite number >= 0.")).ToArray();
     string root = Path.GetFullPath(r.GetValue(outDir) ?? Path.Combine("runs", $"sweep-{r.GetValue(model)}-{name}"));
     var plan = rates.Select(v => Settings(r, name, r.GetValue(seed), v, Path.Combine(root, $"lr-{v:G3}"))).ToList();
     var records = RunAll(plan, root);

@@ -183,6 +183,18 @@ public sealed class CommandTests : IDisposable
         Assert.Contains("| engine-came |", stdout);
     }
 
+    /// <summary>As in torch.optim, a learning rate of 0 is allowed: the run takes its steps and the model does not move.</summary>
+    [Fact]
+    public void Train_at_learning_rate_0_leaves_the_validation_loss_where_it_started()
+    {
+        string data = CameRunner.Corpus(folder), output = Path.Combine(folder, "lr0");
+        var (code, _, stderr) = CameRunner.Run(folder, ["train", "--optimizer", "came-bc", "--lr", "0", "--data", data, "--out", output, .. CameRunner.Tiny]);
+        Assert.True(code == 0, stderr);
+        var valLosses = File.ReadAllLines(Path.Combine(output, "metrics.csv")).Skip(1)
+            .Select(l => l.Split(',')[2]).Where(v => v.Length > 0).ToList();
+        Assert.True(valLosses.Count >= 2 && valLosses.Distinct().Count() == 1, $"validation losses at lr 0: {string.Join(", ", valLosses)}");
+    }
+
     public static TheoryData<string[], string> BadUsage => new()
     {
         { ["train", "--model", "gpt"], "--optimizer" },
@@ -197,7 +209,9 @@ public sealed class CommandTests : IDisposable
         { ["sweep", "--optimizer", "came", "--lrs", "1e-3,,2e-3"], "--lrs has an empty entry" },
         { ["train", "--optimizer", "came", "--heads", "3", "--dim", "16"], "--heads must divide" },
         { ["train", "--optimizer", "came", "--warmup", "1.5"], "--warmup must be a fraction" },
-        { ["compare", "--lr-scale", "-1"], "--lr-scale must be a positive number" },
+        { ["compare", "--lr-scale", "-1"], "--lr-scale must be a finite number >= 0" },
+        { ["train", "--optimizer", "came", "--lr", "-1e-3"], "--lr must be a finite number >= 0" },
+        { ["sweep", "--optimizer", "came", "--lrs", "1e-3,nan"], "--lrs: 'nan' is not a finite number >= 0" },
         { ["bench", "--impls", "engine-sgd"], "--impls" },
         { ["bench", "--params", "tiny"], "--params" },
     };

@@ -32,7 +32,7 @@ internal sealed record TrainSettings
         if (!OptimizerFactory.Names.Contains(Optimizer))
             throw new UsageException($"--optimizer must be one of {string.Join(", ", OptimizerFactory.Names)}; got '{Optimizer}'.");
         if (Steps < 1) throw new UsageException($"--steps must be at least 1; got {Steps}.");
-        if (LearningRate is { } lr && !(lr > 0 && double.IsFinite(lr))) throw new UsageException($"--lr must be a positive number; got {lr}.");
+        if (LearningRate is { } lr && !(lr >= 0 && double.IsFinite(lr))) throw new UsageException($"--lr must be a finite number >= 0; got {lr}.");
         if (Batch < 1) throw new UsageException($"--batch must be at least 1; got {Batch}.");
         if (Accumulate < 1) throw new UsageException($"--accumulate must be at least 1; got {Accumulate}.");
         if (EvalEvery < 1) throw new UsageException($"--eval-every must be at least 1; got {EvalEvery}.");
