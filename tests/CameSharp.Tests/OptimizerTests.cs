@@ -75,7 +75,8 @@ public sealed class OptimizerTests
         for (int i = 0; i < actual.Length; i++) Assert.Equal(expected[i], actual[i], 4);
     }
 
-    private static void SetOptions(Optimizer opt, OptimizerOptions options)
+    /// <summary>Replaces the first group's options, as a schedule does between steps.</summary>
+    internal static void SetOptions(Optimizer opt, OptimizerOptions options)
     {
         switch (opt)
         {

@@ -45,17 +45,6 @@ public sealed class ZeroLearningRateTests
 
     private static int[] ParameterBits(Parameter[] ps) => Bits(ps.SelectMany(p => p.Data.ToArray()));
 
-    private static void SetLearningRate(Optimizer opt, OptimizerOptions options)
-    {
-        switch (opt)
-        {
-            case Came c: c.ParamGroups[0].Options = (CameOptions)options; break;
-            case Adafactor a: a.ParamGroups[0].Options = (AdafactorOptions)options; break;
-            case AdamW a: a.ParamGroups[0].Options = (AdamWOptions)options; break;
-            case Lamb l: l.ParamGroups[0].Options = (LambOptions)options; break;
-        }
-    }
-
     [Theory]
     [MemberData(nameof(OptimizerTests.Names), MemberType = typeof(OptimizerTests))]
     public void At_a_learning_rate_of_0_parameters_stay_bitwise_and_the_state_advances_as_in_torch(string name)
@@ -78,7 +67,7 @@ public sealed class ZeroLearningRateTests
 
         var parametersBefore = ParameterBits(ps);
         var stateBefore = Bits(OptimizerTests.StateValues(opt));
-        SetLearningRate(opt, Options(name, 0));
+        OptimizerTests.SetOptions(opt, Options(name, 0));
         SetGradients(ps, 2);
         opt.Step();
         Assert.Equal(parametersBefore, ParameterBits(ps));
@@ -90,7 +79,7 @@ public sealed class ZeroLearningRateTests
         for (int i = 0; i < ps.Length; i++) ps[i].Data.CopyTo(control[i].Data);
         Assert.Equal(Bits(OptimizerTests.StateValues(controlOpt)), Bits(OptimizerTests.StateValues(opt)));
 
-        SetLearningRate(opt, Options(name, Lr));
+        OptimizerTests.SetOptions(opt, Options(name, Lr));
         SetGradients(ps, 3);
         SetGradients(control, 3);
         opt.Step();
@@ -112,7 +101,7 @@ public sealed class ZeroLearningRateTests
         for (int t = 0; t < schedule.Length; t++)
         {
             var options = OptimizerTests.OptionsFor(name, schedule[t]);
-            SetLearningRate(opt, options);
+            OptimizerTests.SetOptions(opt, options);
             reference.Options = options;
             SetGradients(ps, t + 1);
             for (int i = 0; i < ps.Length; i++)
@@ -136,7 +125,7 @@ public sealed class ZeroLearningRateTests
         opt.Step();
         var before = ps.Select(p => p.Data.ToArray()).ToArray();
         var momentum = ((Adafactor)opt).ParamGroups[0].Parameters.Select(p => ((AdafactorState)((Adafactor)opt).States[p]).ExpAvg.ToArray()).ToArray();
-        SetLearningRate(opt, OptimizerTests.OptionsFor("adafactor", 0));
+        OptimizerTests.SetOptions(opt, OptimizerTests.OptionsFor("adafactor", 0));
         SetGradients(ps, 2);
         opt.Step();
         for (int i = 0; i < ps.Length; i++)
