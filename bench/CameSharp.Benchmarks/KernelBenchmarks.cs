@@ -4,21 +4,17 @@ using CameSharp.Kernels;
 namespace CameSharp.Benchmarks;
 
 /// <summary>
-/// Each pass of a CAME step on its own, beside the fused AdamW pass, on a GPT-2 MLP weight (768 x 3072, or its
-/// transpose) and on GPT-2's embedding (50257 x 768, larger than the caches), per thread count. Bytes each pass
-/// moves per element: first pass 4 (g), momentum 12 (g, m, m), apply 12 (m, p, p), AdamW 28.
+/// Each pass of a CAME step on its own (the CPU backend's public passes, as <see cref="CameRule"/> calls them), beside
+/// the fused AdamW pass, on a GPT-2 MLP weight (768 x 3072, or its transpose) and on GPT-2's embedding (50257 x 768,
+/// larger than the caches), per thread count. Bytes each pass moves per element: first pass 4 (g), momentum 12
+/// (g, m, m), apply 12 (m, p, p), AdamW 28.
 /// Run: dotnet run -c Release --project bench/CameSharp.Benchmarks -- --filter '*KernelBenchmarks*'
 /// </summary>
 [MemoryDiagnoser]
 public class KernelBenchmarks
 {
-    private KernelRunner runner = null!;
-    private readonly KernelWorkspace workspace = new();
-    private readonly SquareMeansJob firstPass = new();
-    private readonly CameMomentumJob momentumPass = new();
-    private readonly CameApplyJob applyPass = new();
-    private readonly AdamWJob adamW = new();
-    private FactoredMoment secondMoment = null!, instability = null!;
+    private CpuKernels kernels = null!;
+    private Factored<Memory<float>> secondMoment, instability;
     private float[] p = [], g = [], m = [], v = [];
 
     [Params("768x3072", "3072x768", "50257x768")]
@@ -35,34 +31,34 @@ public class KernelBenchmarks
         var rng = new Random(1);
         float[] Fill(float scale) => [.. Enumerable.Range(0, n).Select(_ => (float)(rng.NextDouble() - 0.5) * scale)];
         (p, g, m, v) = (Fill(0.02f), Fill(1e-3f), Fill(1e-3f), new float[n]);
-        var layout = new FactoredLayout(shape);
-        FactoredMoment Moment() => new(layout, new float[shape[0]], new float[shape[1]]);
-        (secondMoment, instability) = (Moment(), Moment());
-        workspace.ReserveSecondMoment(secondMoment, n);
-        runner = new KernelRunner(Threads);
+        Factored<Memory<float>> Statistic() => new(shape, new float[shape[0]], new float[shape[1]], new float[shape[0]], new float[shape[1]]);
+        (secondMoment, instability) = (Statistic(), Statistic());
+        kernels = new CpuKernels { DegreeOfParallelism = Threads };
+        kernels.Reserve(shape);
         // One full step, so every factor holds real values.
         FirstPass();
-        secondMoment.Commit(0.999);
+        kernels.CommitFactored(secondMoment, 0.999);
         MomentumPass();
-        instability.Commit(0.9999);
+        kernels.CommitFactored(instability, 0.9999);
         ApplyPass();
     }
 
     [Benchmark(Description = "first pass: means of g^2 + eps1, sum of u^2")]
-    public double FirstPass() => firstPass.Execute(runner, workspace, g, 1e-30f, 0.999, secondMoment);
+    public double FirstPass() => kernels.FactoredSquareMeans(g, secondMoment, 1e-30f, 0.999);
 
     [Benchmark(Description = "momentum and instability means")]
-    public void MomentumPass() => momentumPass.Execute(runner, workspace, g, secondMoment, 1f, m, 0.9, 1e-16f, instability);
+    public void MomentumPass() => kernels.CameMomentum(g, secondMoment, 1.0, m, 0.9, 1e-16f, instability);
 
     [Benchmark(Description = "apply")]
-    public void ApplyPass() => applyPass.Execute(runner, p, m, instability, 1e-4f, 0.01f, 1e-4f);
+    public void ApplyPass() => kernels.ConfidenceStep(p, m, instability, 1e-4f, 0.01f, 1e-4f);
 
     [Benchmark(Description = "factor commit (rows + cols)")]
-    public void Commit() => secondMoment.Commit(0.999);
+    public void Commit() => kernels.CommitFactored(secondMoment, 0.999);
 
     [Benchmark(Description = "AdamW fused pass")]
-    public void AdamW() => adamW.Execute(runner, p, g, m, v, 1e-4, 0.9, 0.999, 1e-8, 0.01, 10);
+    public void AdamW() => kernels.AdamWStep(p, g, m, v, 1 - 1e-4f * 0.01f, 0.9, 0.999, 1e-4f / (1 - MathF.Pow(0.9f, 10)),
+        MathF.Sqrt(1 - MathF.Pow(0.999f, 10)), 1e-8f, moveParameters: true);
 
     [GlobalCleanup]
-    public void Cleanup() => runner.Dispose();
+    public void Cleanup() => kernels.Dispose();
 }

@@ -18,7 +18,7 @@ using TorchParamGroup = global::TorchSharp.Modules.ParamGroup;
 /// </summary>
 public sealed class Adafactor : CameSharpOptimizer<Engine.AdafactorOptions>, IBetas
 {
-    internal Adafactor(IEnumerable<ParamGroup> groups, Options defaults) : base(new Engine.Adafactor(), defaults)
+    internal Adafactor(IEnumerable<ParamGroup> groups, Options defaults) : base(new Engine.AdafactorRule(), defaults)
     {
         ToEngine(defaults);
         foreach (var g in groups) add_param_group(g);
@@ -107,14 +107,6 @@ public sealed class Adafactor : CameSharpOptimizer<Engine.AdafactorOptions>, IBe
         }
     }
 
-    /// <summary>A parameter's Adafactor state: exp_avg (with β1), then exp_avg_sq_row/_col (or exp_avg_sq for a vector).</summary>
-    public sealed class State(Parameter parameter) : TensorState(parameter)
-    {
-        /// <inheritdoc/>
-        public override void Initialize(OptimizerOptions options) =>
-            Allocate(Engine.Adafactor.StateLayout(ParameterShape, ((Options)options).beta1 is not null));
-    }
-
     internal override Engine.AdafactorOptions ToEngine(OptimizerOptions options)
     {
         var o = (Options)options;
@@ -160,37 +152,4 @@ public sealed class Adafactor : CameSharpOptimizer<Engine.AdafactorOptions>, IBe
     }
 
     internal override OptimizerOptions NewOptions() => new Options();
-
-    internal override TensorState NewState(Parameter p) => new State(p);
-
-    internal override void UpdateWithTorchOps(Tensor p, Tensor g, TensorState state, Engine.AdafactorOptions o)
-    {
-        double rms = o.ScaleParameter ? p.square().mean().sqrt().item<float>() : 0;
-        double lr = Engine.Adafactor.StepSize(o, state.step, rms);
-        double beta2 = Engine.Adafactor.Beta2(o, state.step);
-        var squares = g.square().add_(o.Eps1);
-        Tensor u;
-        if (p.dim() >= 2)
-            u = TorchOps.TimesFactoredRsqrt(g, squares, state["exp_avg_sq_row"], state["exp_avg_sq_col"], beta2);
-        else
-        {
-            var v = state["exp_avg_sq"];
-            TorchOps.Ema(v, squares, beta2);
-            u = v.rsqrt().mul_(g);
-        }
-        TorchOps.ClipByRms(u, o.ClipThreshold).mul_(lr);
-        if (o.Beta1 is { } beta1)
-        {
-            if (!state.Names.Contains("exp_avg"))
-                throw new InvalidOperationException("Beta1 cannot be switched on after a parameter's state was created without momentum.");
-            var m = state["exp_avg"];
-            TorchOps.Ema(m, u, beta1);
-            u = m;
-        }
-        // At η = 0 without momentum the parameters stay bitwise as they were, as on the fast path; the momentum holds
-        // updates already scaled by η, so with it they move by β1·m, as in transformers.
-        else if (lr == 0) return;
-        if (o.WeightDecay != 0) p.add_(p, alpha: -o.WeightDecay * lr);
-        p.sub_(u);
-    }
 }

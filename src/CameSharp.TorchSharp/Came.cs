@@ -18,7 +18,7 @@ using TorchParamGroup = global::TorchSharp.Modules.ParamGroup;
 /// </summary>
 public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
 {
-    internal Came(IEnumerable<ParamGroup> groups, Options defaults) : base(new Engine.Came(), defaults)
+    internal Came(IEnumerable<ParamGroup> groups, Options defaults) : base(new Engine.CameRule(), defaults)
     {
         ToEngine(defaults);
         foreach (var g in groups) add_param_group(g);
@@ -95,13 +95,6 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
         }
     }
 
-    /// <summary>A parameter's CAME state: exp_avg, then exp_avg_sq_row/_col and exp_avg_res_row/_col (or exp_avg_sq for a vector).</summary>
-    public sealed class State(Parameter parameter) : TensorState(parameter)
-    {
-        /// <inheritdoc/>
-        public override void Initialize(OptimizerOptions options) => Allocate(Engine.Came.StateLayout(ParameterShape));
-    }
-
     internal override Engine.CameOptions ToEngine(OptimizerOptions options)
     {
         var o = (Options)options;
@@ -141,36 +134,4 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
     }
 
     internal override OptimizerOptions NewOptions() => new Options();
-
-    internal override TensorState NewState(Parameter p) => new State(p);
-
-    internal override void UpdateWithTorchOps(Tensor p, Tensor g, TensorState state, Engine.CameOptions o)
-    {
-        var m = state["exp_avg"];
-        var correction = Engine.CameBiasCorrection.At(o, state.step);
-        var squares = g.square().add_(o.Eps1);
-        bool factored = p.dim() >= 2;
-        // u = g / √v, with v factored (row/column EMAs of g² + ε1) or, for a vector, in full.
-        Tensor u;
-        if (factored)
-            u = TorchOps.TimesFactoredRsqrt(g, squares, state["exp_avg_sq_row"], state["exp_avg_sq_col"], o.Beta2);
-        else
-        {
-            var v = state["exp_avg_sq"];
-            TorchOps.Ema(v, squares, o.Beta2);
-            u = v.rsqrt().mul_(g);
-        }
-        if (correction.UpdateScale != 1) u.mul_(correction.UpdateScale);
-        TorchOps.ClipByRms(u, o.ClipThreshold);
-        TorchOps.Ema(m, u, o.Beta1);
-        // The confidence-guided step: m / √S, with S the factored EMA of the instability (u − m)² + ε2 (formed in u's place).
-        var update = factored
-            ? TorchOps.TimesFactoredRsqrt(m, u.sub_(m).mul_(u).add_(o.Eps2), state["exp_avg_res_row"], state["exp_avg_res_col"], o.Beta3)
-            : m;
-        // At η = 0 the state has advanced and the parameters stay bitwise as they were, as on the fast path.
-        if (o.LearningRate == 0) return;
-        if (o.WeightDecay != 0) p.add_(p, alpha: -o.WeightDecay * o.LearningRate);
-        double stepSize = o.LearningRate * correction.MomentumScale * (factored ? correction.ConfidenceScale : 1);
-        p.add_(update, alpha: -stepSize);
-    }
 }

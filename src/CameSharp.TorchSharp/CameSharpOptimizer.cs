@@ -12,20 +12,22 @@ using TorchParamGroup = global::TorchSharp.Modules.ParamGroup;
 
 /// <summary>
 /// What CameSharp's TorchSharp optimizers share: torch.optim's shape (param groups, <c>step(closure)</c>,
-/// <c>zero_grad</c>, state dicts, LR schedulers), hyperparameters checked by the engine, and two ways to step a
-/// parameter. A contiguous float32 CPU parameter goes through the engine's fused kernels on the tensor's own memory;
-/// any other (CUDA, float64, bfloat16, float16) through torch ops, with math and state in float32 and the result
-/// written back in the parameter's dtype. Both update the same state tensors.
+/// <c>zero_grad</c>, state dicts, LR schedulers), hyperparameters checked by the engine, and the engine's update rule
+/// run on one of two backends. A contiguous float32 CPU parameter goes through the engine's CPU kernels on the
+/// tensor's own memory; any other (CUDA, float64, bfloat16, float16) through torch ops, with math and state in float32
+/// and the result written back in the parameter's dtype. Both update the same state tensors.
 /// </summary>
 /// <typeparam name="TEngineOptions">The engine's options record, which validates and supplies defaults.</typeparam>
 public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelper where TEngineOptions : Engine.OptimizerOptions
 {
-    private readonly Engine.Optimizer<TEngineOptions> host;
-    private readonly List<(Parameter Param, Tensor Grad, TensorState State, TEngineOptions Options, bool Fast)> work = [];
+    private readonly Engine.UpdateRule<TEngineOptions> rule;
+    private readonly Engine.Kernels.CpuKernels cpu = new();
+    private readonly TorchKernels torchOps = new();
+    private readonly List<(Parameter Param, TensorState State, TEngineOptions Options, bool Cpu)> work = [];
 
-    private protected CameSharpOptimizer(Engine.Optimizer<TEngineOptions> host, OptimizerOptions defaults)
+    private protected CameSharpOptimizer(Engine.UpdateRule<TEngineOptions> rule, OptimizerOptions defaults)
     {
-        this.host = host;
+        this.rule = rule;
         _defaults = defaults;
         _parameter_groups = [];
     }
@@ -36,20 +38,23 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
     /// <summary>Steps skipped under <see cref="Engine.NonFinitePolicy.SkipStep"/>.</summary>
     public long SkippedSteps { get; private set; }
 
-    /// <summary>Use the engine's fused kernels for contiguous float32 CPU parameters. Default true; false forces torch ops everywhere.</summary>
+    /// <summary>Use the engine's CPU kernels for contiguous float32 CPU parameters. Default true; false forces torch ops everywhere.</summary>
     public bool UseFastPath { get; set; } = true;
 
-    /// <summary>Threads the fast path may use. Default: the processor count.</summary>
+    /// <summary>Threads the CPU kernels may use. Default: the processor count.</summary>
     public int DegreeOfParallelism
     {
-        get => host.DegreeOfParallelism;
-        set => host.DegreeOfParallelism = value;
+        get => cpu.DegreeOfParallelism;
+        set => cpu.DegreeOfParallelism = value;
     }
 
-    /// <summary>Bytes of optimizer state held, over all parameters.</summary>
+    /// <summary>Bytes of optimizer state held, over all parameters (the saved tensors; see <see cref="ScratchBytes"/>).</summary>
     public long StateBytes => _state.Values.OfType<TensorState>().Sum(s => s.Bytes);
 
-    /// <summary>Parameters stepped through the engine's fused kernels in the last step.</summary>
+    /// <summary>Bytes of per-parameter scratch the update rule fills within a step (the factors of factored statistics).</summary>
+    public long ScratchBytes => _state.Values.OfType<TensorState>().Sum(s => s.ScratchBytes);
+
+    /// <summary>Parameters stepped through the engine's CPU kernels in the last step.</summary>
     public int FastPathParameters { get; private set; }
 
     /// <summary>The state of <paramref name="parameter"/>.</summary>
@@ -68,11 +73,14 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
         foreach (var p in parameters)
             if (p.dtype is not (ScalarType.Float32 or ScalarType.Float64 or ScalarType.BFloat16 or ScalarType.Float16))
                 throw new ArgumentException($"parameters must be float32, float64, bfloat16 or float16; got {p.dtype}.", nameof(param_group));
+        int index = _parameter_groups.Sum(g => g.Parameters.Count());
         param_group.Parameters = parameters;
         _parameter_groups.Add(param_group);
         foreach (var p in parameters)
         {
-            var state = NewState(p);
+            int[] shape = p.shape.Select(d => checked((int)d)).ToArray();
+            var state = new TensorState(p, $"param_groups parameter {index++} [{string.Join(", ", shape)}]",
+                options => rule.StateLayout(shape, ToEngine(options)));
             state.Initialize(param_group.Options);
             _state[p.Handle] = state;
         }
@@ -86,9 +94,11 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
             using (torch.enable_grad()) loss = closure();
 
         using var noGrad = torch.no_grad();
+        // Torch-op temporaries that live through the step (float32 gradients, the first pass's sums) go with this scope.
+        using var stepScope = torch.NewDisposeScope();
         work.Clear();
         FastPathParameters = 0;
-        // Inspect every gradient before anything changes, as the engine does.
+        // Every gradient is read before anything changes, as in the engine.
         foreach (var group in _parameter_groups)
         {
             var options = ToEngine(group.Options);
@@ -97,66 +107,47 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
                 var grad = p.grad;
                 if (grad is null) continue;
                 var state = (TensorState)_state[p.Handle];
-                bool fast = UseFastPath && state.FastPathApplies(grad);
+                bool onCpu = UseFastPath && state.CpuKernelsApply(grad);
                 bool usable;
-                if (fast)
+                if (onCpu) usable = rule.Inspect(cpu, state.CpuView(grad), options, state.step + 1);
+                else
                 {
-                    var view = state.View(host, grad, options);
-                    usable = host.Inspect(view.Parameter, view.State, options);
+                    var view = state.TorchView();
+                    view.Gradient = grad.dtype == ScalarType.Float32 ? grad : grad.to(ScalarType.Float32);
+                    using var scope = torch.NewDisposeScope();
+                    usable = rule.Inspect(torchOps, view, options, state.step + 1);
+                    if (view.Pending is { } pending) scope.MoveToOuter(pending);
                 }
-                else usable = GradientIsUsable(grad);
                 if (!usable)
                 {
-                    if (NonFinitePolicy == Engine.NonFinitePolicy.Throw) throw new Engine.NonFiniteGradientException(NameOf(p), state.step + 1);
+                    if (NonFinitePolicy == Engine.NonFinitePolicy.Throw) throw new Engine.NonFiniteGradientException(state.ParameterName, state.step + 1);
                     SkippedSteps++;
                     return loss!;
                 }
-                work.Add((p, grad, state, options, fast));
+                work.Add((p, state, options, onCpu));
             }
         }
 
-        foreach (var (p, grad, state, options, fast) in work)
+        foreach (var (p, state, options, onCpu) in work)
         {
             state.step++;
-            if (fast)
+            if (onCpu)
             {
-                var view = state.View(host, grad, options);
-                view.State.Step = state.step;
-                host.Update(view.Parameter, view.State, options);
+                rule.Update(cpu, state.CpuView(p.grad!), options, state.step);
                 FastPathParameters++;
             }
             else
             {
                 using var scope = torch.NewDisposeScope();
-                var g = grad.dtype == ScalarType.Float32 ? grad : grad.to(ScalarType.Float32);
-                var w = p.dtype == ScalarType.Float32 ? p : p.to(ScalarType.Float32);
-                UpdateWithTorchOps(w, g, state, options);
-                if (!ReferenceEquals(w, p)) p.copy_(w);
+                var view = state.TorchView();
+                view.Parameter = p.dtype == ScalarType.Float32 ? p : p.to(ScalarType.Float32);
+                rule.Update(torchOps, view, options, state.step);
+                if (!ReferenceEquals(view.Parameter, p)) p.copy_(view.Parameter);
+                view.Parameter = p;
             }
         }
         work.Clear();
         return loss!;
-    }
-
-    /// <summary>Names a parameter in messages by its position, as torch.optim does.</summary>
-    private string NameOf(Parameter p)
-    {
-        int index = 0;
-        foreach (var q in parameters())
-        {
-            if (q.Handle == p.Handle) return $"param_groups parameter {index} [{string.Join(", ", p.shape)}]";
-            index++;
-        }
-        return "parameter";
-    }
-
-    /// <summary>Finite, with a square finite in float32: the engine's test, in torch ops.</summary>
-    private static bool GradientIsUsable(Tensor grad)
-    {
-        using var scope = torch.NewDisposeScope();
-        // Two read-only reductions rather than abs(): max and min propagate NaN.
-        float max = Math.Max(grad.max().to(ScalarType.Float32).item<float>(), -grad.min().to(ScalarType.Float32).item<float>());
-        return float.IsFinite(max * max);
     }
 
     /// <summary>The engine's options for a group: validates, and supplies the engine's defaults for unset values.</summary>
@@ -170,20 +161,12 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
 
     internal abstract OptimizerOptions NewOptions();
 
-    internal abstract TensorState NewState(Parameter p);
-
-    /// <summary>
-    /// One step in torch ops, device-agnostic: <paramref name="param"/> and <paramref name="grad"/> are float32 on the
-    /// parameter's device; <paramref name="state"/>.step has been advanced.
-    /// </summary>
-    internal abstract void UpdateWithTorchOps(Tensor param, Tensor grad, TensorState state, TEngineOptions options);
-
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
         if (!disposing) return;
         foreach (var state in _state.Values.OfType<TensorState>()) state.Dispose();
-        host.Dispose();
+        cpu.Dispose();
     }
 }

@@ -14,7 +14,7 @@ using TorchParamGroup = global::TorchSharp.Modules.ParamGroup;
 /// <summary>LAMB (apex FusedLAMB semantics) as a TorchSharp optimizer; the math is the engine's <see cref="Engine.Lamb"/>.</summary>
 public sealed class Lamb : CameSharpOptimizer<Engine.LambOptions>, IBetas
 {
-    internal Lamb(IEnumerable<ParamGroup> groups, Options defaults) : base(new Engine.Lamb(), defaults)
+    internal Lamb(IEnumerable<ParamGroup> groups, Options defaults) : base(new Engine.LambRule(), defaults)
     {
         ToEngine(defaults);
         foreach (var g in groups) add_param_group(g);
@@ -79,13 +79,6 @@ public sealed class Lamb : CameSharpOptimizer<Engine.LambOptions>, IBetas
         }
     }
 
-    /// <summary>A parameter's LAMB state: exp_avg and exp_avg_sq.</summary>
-    public sealed class State(Parameter parameter) : TensorState(parameter)
-    {
-        /// <inheritdoc/>
-        public override void Initialize(OptimizerOptions options) => Allocate(Engine.MomentsState.Layout(ParameterShape));
-    }
-
     internal override Engine.LambOptions ToEngine(OptimizerOptions options)
     {
         var o = (Options)options;
@@ -117,21 +110,4 @@ public sealed class Lamb : CameSharpOptimizer<Engine.LambOptions>, IBetas
     }
 
     internal override OptimizerOptions NewOptions() => new Options();
-
-    internal override TensorState NewState(Parameter p) => new State(p);
-
-    internal override void UpdateWithTorchOps(Tensor p, Tensor g, TensorState state, Engine.LambOptions o)
-    {
-        var m = state["exp_avg"];
-        var v = state["exp_avg_sq"];
-        TorchOps.Ema(m, g, o.Beta1);
-        v.mul_(o.Beta2).addcmul_(g, g, value: 1 - o.Beta2);
-        // At η = 0 the moments have advanced and the parameters stay bitwise as they were, as on the fast path.
-        if (o.LearningRate == 0) return;
-        double bc1 = 1 - Math.Pow(o.Beta1, state.step), bc2 = 1 - Math.Pow(o.Beta2, state.step);
-        var r = m.div(bc1).div_(v.div(bc2).sqrt_().add_(o.Eps));
-        if (o.WeightDecay != 0) r.add_(p, alpha: o.WeightDecay);
-        double trust = Engine.Lamb.TrustRatio(p.norm().item<float>(), r.norm().item<float>());
-        p.add_(r, alpha: -o.LearningRate * trust);
-    }
 }

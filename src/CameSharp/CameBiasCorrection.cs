@@ -20,13 +20,4 @@ internal readonly record struct CameBiasCorrection(double UpdateScale, double Mo
     public static CameBiasCorrection At(CameOptions options, long step) => options.BiasCorrection
         ? new(Math.Sqrt(1 - Math.Pow(options.Beta2, step)), 1 / (1 - Math.Pow(options.Beta1, step)), Math.Sqrt(1 - Math.Pow(options.Beta3, step)))
         : new(1, 1, 1);
-
-    /// <summary>
-    /// The factor that turns this step's raw u = g / √v into the clipped, corrected û: the correction, then
-    /// 1 / max(1, RMS / d) of the corrected u, from Σ u² of the raw one over <paramref name="count"/> elements.
-    /// </summary>
-    public float ClipScale(double rawSquares, int count, double threshold) =>
-        UpdateScale == 1
-            ? Kernels.RmsClip.Scale(rawSquares, count, threshold)
-            : (float)(UpdateScale * Kernels.RmsClip.Scale(rawSquares * UpdateScale * UpdateScale, count, threshold));
 }

@@ -11,18 +11,16 @@ public abstract class Optimizer : IDisposable
 {
     private protected Optimizer()
     {
-        Runner = new KernelRunner(Environment.ProcessorCount);
     }
 
-    private protected KernelRunner Runner { get; }
-
-    private protected KernelWorkspace Workspace { get; } = new();
+    /// <summary>The backend every step runs on.</summary>
+    private protected CpuKernels Kernels { get; } = new();
 
     /// <summary>Threads a step may use, the caller's included. Default: the processor count; in [1, ∞).</summary>
     public int DegreeOfParallelism
     {
-        get => Runner.DegreeOfParallelism;
-        set => Runner.DegreeOfParallelism = value;
+        get => Kernels.DegreeOfParallelism;
+        set => Kernels.DegreeOfParallelism = value;
     }
 
     /// <summary>What a step does with a non-finite gradient. Default <see cref="NonFinitePolicy.Throw"/>.</summary>
@@ -41,7 +39,7 @@ public abstract class Optimizer : IDisposable
     public abstract long StateBytes { get; }
 
     /// <summary>Bytes of scratch shared by all parameters during a step (column partial sums and the like), apart from <see cref="StateBytes"/>.</summary>
-    public long WorkspaceBytes => Workspace.Bytes;
+    public long WorkspaceBytes => Kernels.WorkspaceBytes;
 
     /// <summary>Every parameter of every group, in step order.</summary>
     public abstract IReadOnlyList<Parameter> Parameters { get; }
@@ -104,29 +102,32 @@ public abstract class Optimizer : IDisposable
     /// <summary>Stops the worker threads.</summary>
     public void Dispose()
     {
-        Runner.Dispose();
+        Kernels.Dispose();
         GC.SuppressFinalize(this);
     }
 }
 
-/// <summary>An optimizer whose param groups carry <typeparamref name="TOptions"/>.</summary>
+/// <summary>
+/// An optimizer whose param groups carry <typeparamref name="TOptions"/>: it steps each parameter by its
+/// <see cref="UpdateRule{TOptions}"/> on the CPU kernels, and owns what lies around the rule (groups, state memory,
+/// the non-finite policy, checkpoints).
+/// </summary>
 public abstract partial class Optimizer<TOptions> : Optimizer where TOptions : OptimizerOptions
 {
+    private readonly UpdateRule<TOptions> rule;
     private readonly ParamGroup<TOptions>[] groups;
     private readonly Parameter[] parameters;
     private readonly Dictionary<Parameter, ParameterState> states = new(ReferenceEqualityComparer.Instance);
     private readonly List<Parameter> createdThisStep = [];
 
-    /// <param name="paramGroups">The groups; at least one unless <paramref name="kernelHost"/>.</param>
-    /// <param name="kernelHost">
-    /// True for an optimizer without parameters whose <see cref="CreateState"/>, <see cref="Inspect"/> and
-    /// <see cref="Update"/> step tensors owned by someone else (the TorchSharp adapter's fast path).
-    /// </param>
-    private protected Optimizer(IEnumerable<ParamGroup<TOptions>> paramGroups, bool kernelHost = false)
+    /// <param name="paramGroups">The groups; at least one.</param>
+    /// <param name="rule">The update rule each parameter steps by.</param>
+    private protected Optimizer(IEnumerable<ParamGroup<TOptions>> paramGroups, UpdateRule<TOptions> rule)
     {
         ArgumentNullException.ThrowIfNull(paramGroups);
+        this.rule = rule;
         groups = paramGroups.ToArray();
-        if (groups.Length == 0 && !kernelHost) throw new ArgumentException("at least one param group is required.", nameof(paramGroups));
+        if (groups.Length == 0) throw new ArgumentException("at least one param group is required.", nameof(paramGroups));
         var seen = new HashSet<Parameter>(ReferenceEqualityComparer.Instance);
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var group in groups)
@@ -177,24 +178,36 @@ public abstract partial class Optimizer<TOptions> : Optimizer where TOptions : O
 
     private void StepWithGradients()
     {
+        // Every gradient is read before anything changes; a refusal (or an error) forgets the states this step created.
         createdThisStep.Clear();
-        foreach (var group in groups)
+        try
         {
-            foreach (var p in group.ParameterArray)
+            foreach (var group in groups)
             {
-                if (!p.HasGrad) continue;
-                if (!states.TryGetValue(p, out var state))
+                foreach (var p in group.ParameterArray)
                 {
-                    state = CreateState(p, group.Options, StateMemory.For(p));
-                    states.Add(p, state);
-                    createdThisStep.Add(p);
-                }
-                if (!Inspect(p, state, group.Options))
-                {
-                    Refuse(p, state.Step + 1);
-                    return;
+                    if (!p.HasGrad) continue;
+                    if (!states.TryGetValue(p, out var state))
+                    {
+                        state = CreateState(p, rule.StateLayout(p.Shape, group.Options));
+                        states.Add(p, state);
+                        createdThisStep.Add(p);
+                    }
+                    var tensor = state.View;
+                    tensor.Parameter = p.Data;
+                    tensor.Gradient = p.Grad;
+                    if (!rule.Inspect(Kernels, tensor, group.Options, state.Step + 1))
+                    {
+                        Refuse(p, state.Step + 1);
+                        return;
+                    }
                 }
             }
+        }
+        catch
+        {
+            ForgetCreated();
+            throw;
         }
 
         foreach (var group in groups)
@@ -204,30 +217,36 @@ public abstract partial class Optimizer<TOptions> : Optimizer where TOptions : O
                 if (!p.HasGrad) continue;
                 var state = states[p];
                 state.Step++;
-                Update(p, state, group.Options);
+                rule.Update(Kernels, state.View, group.Options, state.Step);
             }
         }
     }
 
     private void Refuse(Parameter p, long step)
     {
-        foreach (var created in createdThisStep) states.Remove(created);
-        createdThisStep.Clear();
+        ForgetCreated();
         if (NonFinitePolicy == NonFinitePolicy.Throw) throw new NonFiniteGradientException(p.Name, step);
         SkippedSteps++;
     }
 
+    private void ForgetCreated()
+    {
+        foreach (var created in createdThisStep) states.Remove(created);
+        createdThisStep.Clear();
+    }
+
     internal IReadOnlyDictionary<Parameter, ParameterState> States => states;
 
-    /// <summary>Creates a parameter's state in memory from <paramref name="allocate"/>, and reserves the workspace it will need.</summary>
-    internal abstract ParameterState CreateState(Parameter p, TOptions options, StateAllocator allocate);
+    /// <summary>Allocates a parameter's state for <paramref name="layout"/> (staggered from its data) and reserves the kernels' scratch.</summary>
+    private ParameterState CreateState(Parameter p, IReadOnlyList<StateTensorSpec> layout)
+    {
+        var allocate = StateMemory.For(p);
+        Kernels.Reserve(p.Shape);
+        return new ParameterState(new TensorStep<Memory<float>, double>(p.Name, p.Shape, p.Data, layout,
+            layout.Select(spec => allocate(spec.Name, spec.Shape))));
+    }
 
-    /// <summary>
-    /// Reads the gradient before anything changes; may leave statistics of it in the state's scratch for
-    /// <see cref="Update"/>. Returns false when the gradient is not usable (non-finite).
-    /// </summary>
-    internal abstract bool Inspect(Parameter p, ParameterState state, TOptions options);
-
-    /// <summary>Takes one step for <paramref name="p"/>; the state's step count has already been advanced.</summary>
-    internal abstract void Update(Parameter p, ParameterState state, TOptions options);
+    /// <summary>The state a parameter takes when loaded from a file that holds the tensors for which <paramref name="fileHasTensor"/> is true.</summary>
+    internal ParameterState CreateLoadedState(Parameter p, TOptions options, Func<string, bool> fileHasTensor) =>
+        CreateState(p, rule.LoadedStateLayout(p.Shape, options, fileHasTensor));
 }

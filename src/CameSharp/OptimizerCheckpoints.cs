@@ -93,10 +93,6 @@ public abstract partial class Optimizer<TOptions>
         SkippedSteps = skipped;
     }
 
-    /// <summary>Creates the state a loaded parameter will hold; an optimizer whose state depends on the file overrides it.</summary>
-    internal virtual ParameterState CreateLoadedState(Parameter p, TOptions options, Func<string, bool> fileHasTensor) =>
-        CreateState(p, options, StateMemory.For(p));
-
     private static string GroupsJson(IEnumerable<OptimizerOptions> options, IEnumerable<Parameter[]> members)
     {
         var array = new JsonArray();

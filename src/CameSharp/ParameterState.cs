@@ -1,5 +1,3 @@
-using CameSharp.Kernels;
-
 namespace CameSharp;
 
 /// <summary>A named state tensor, under the official PyTorch implementation's name (exp_avg, exp_avg_sq_row, ...).</summary>
@@ -7,40 +5,33 @@ internal readonly record struct StateTensor(string Name, Memory<float> Data, int
 
 /// <summary>
 /// Supplies the memory of one state tensor, named as in the official code (exp_avg, exp_avg_sq_row, ...), zeroed.
-/// The engine allocates managed arrays (<see cref="StateMemory"/>); the TorchSharp adapter hands out the memory of tensors it owns, so that the
-/// engine's kernels update torch state in place.
 /// </summary>
 internal delegate Memory<float> StateAllocator(string name, int[] shape);
 
-/// <summary>What an optimizer keeps for one parameter between steps.</summary>
-internal abstract class ParameterState
+/// <summary>What the engine keeps for one parameter between steps: its tensors as its rule laid them out, and its step count.</summary>
+internal sealed class ParameterState
 {
+    private readonly StateTensor[] saved;
+
+    public ParameterState(TensorStep<Memory<float>, double> tensors)
+    {
+        View = tensors;
+        saved = tensors.Layout.Zip(tensors.Tensors)
+            .Where(t => t.First.Saved)
+            .Select(t => new StateTensor(t.First.Name, t.Second, t.First.Shape))
+            .ToArray();
+        Bytes = 4L * tensors.Tensors.Sum(t => (long)t.Length);
+    }
+
+    /// <summary>The parameter's tensors as the rule steps them.</summary>
+    public TensorStep<Memory<float>, double> View { get; }
+
     /// <summary>Steps taken by this parameter (the reference's <c>state["step"]</c>).</summary>
     public long Step { get; set; }
 
-    /// <summary>Bytes of memory this state holds.</summary>
-    public abstract long Bytes { get; }
+    /// <summary>Bytes of memory this state holds, scratch included.</summary>
+    public long Bytes { get; }
 
-    /// <summary>The tensors that carry the state from step to step, in a fixed order.</summary>
-    public abstract IReadOnlyList<StateTensor> Tensors { get; }
-
-    /// <summary>The shape of a factored statistic's row vector: the tensor's shape without its last dimension.</summary>
-    public static int[] RowShape(ReadOnlySpan<int> shape) => shape[..^1].ToArray();
-
-    /// <summary>The shape of its column vector: without the second-to-last dimension.</summary>
-    public static int[] ColShape(ReadOnlySpan<int> shape) => [.. shape[..^2], shape[^1]];
-
-    /// <summary>Allocates every tensor of <paramref name="layout"/> and returns them in order.</summary>
-    protected static StateTensor[] AllocateAll(IEnumerable<(string Name, int[] Shape)> layout, StateAllocator allocate) =>
-        layout.Select(l => new StateTensor(l.Name, allocate(l.Name, l.Shape), l.Shape)).ToArray();
-
-    protected static Memory<float> Find(StateTensor[] tensors, string name)
-    {
-        foreach (var t in tensors)
-            if (t.Name == name) return t.Data;
-        return Memory<float>.Empty;
-    }
-
-    protected static FactoredMoment? Factored(StateTensor[] tensors, string name, int[] shape) =>
-        shape.Length >= 2 ? new FactoredMoment(new FactoredLayout(shape), Find(tensors, name + "_row"), Find(tensors, name + "_col")) : null;
+    /// <summary>The tensors that carry the state from step to step (and are saved), in a fixed order.</summary>
+    public IReadOnlyList<StateTensor> Tensors => saved;
 }

@@ -15,20 +15,20 @@ internal sealed class AdamWJob : FlatJob
     private bool moveParameters;
 
     public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, Memory<float> m, Memory<float> v,
-        double lr, double b1, double b2, double epsilon, double weightDecay, long step)
+        float decay, double b1, double b2, float alpha, float correction2Sqrt, float epsilon, bool move)
     {
         param = parameter;
         grad = gradient;
         expAvg = m;
         expAvgSq = v;
-        decayFactor = (float)(1 - lr * weightDecay);
+        decayFactor = decay;
         rest1 = (float)(1 - b1);
         beta2 = (float)b2;
         rest2 = (float)(1 - b2);
-        stepSize = (float)(lr / (1 - Math.Pow(b1, step)));
-        bc2Sqrt = (float)Math.Sqrt(1 - Math.Pow(b2, step));
-        eps = (float)epsilon;
-        moveParameters = lr != 0;
+        stepSize = alpha;
+        bc2Sqrt = correction2Sqrt;
+        eps = epsilon;
+        moveParameters = move;
         Execute(runner, parameter.Length);
     }
 

@@ -10,7 +10,7 @@ internal sealed class CameApplyJob : FactoredJob
 {
     private Memory<float> param;
     private Memory<float> expAvg;
-    private float[] rowFactor = [], colFactor = [];
+    private Memory<float> rowFactor, colFactor;
     private float lr, decay;
 
     public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> momentum, FactoredMoment instability, float learningRate, float weightDecay, float stepSize)
@@ -28,7 +28,8 @@ internal sealed class CameApplyJob : FactoredJob
     protected override void ProcessRows(int chunk, int batch, int firstRow, int endRow)
     {
         int cols = Layout.Cols;
-        ReadOnlySpan<float> c = colFactor.AsSpan(batch * cols, cols);
+        ReadOnlySpan<float> c = colFactor.Span.Slice(batch * cols, cols);
+        ReadOnlySpan<float> rowFactors = rowFactor.Span;
         Span<float> all = param.Span;
         ReadOnlySpan<float> allM = expAvg.Span;
         var lrv = new Vector<float>(lr);
@@ -38,7 +39,7 @@ internal sealed class CameApplyJob : FactoredJob
             int offset = RowOffset(batch, i);
             Span<float> p = all.Slice(offset, cols);
             ReadOnlySpan<float> m = allM.Slice(offset, cols);
-            float r = rowFactor[batch * Layout.Rows + i];
+            float r = rowFactors[batch * Layout.Rows + i];
             var rv = new Vector<float>(r);
             int j = 0;
             for (; j <= cols - Simd.Width; j += Simd.Width)

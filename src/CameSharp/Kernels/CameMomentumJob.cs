@@ -10,7 +10,7 @@ internal sealed class CameMomentumJob : RowColumnMeansJob
 {
     private Memory<float> grad;
     private Memory<float> expAvg;
-    private float[] rowFactor = [], colFactor = [];
+    private Memory<float> rowFactor, colFactor;
     private float clip, beta1, rest, eps2;
 
     public void Execute(KernelRunner runner, KernelWorkspace workspace, Memory<float> gradient, FactoredMoment secondMoment,
@@ -45,8 +45,8 @@ internal sealed class CameMomentumJob : RowColumnMeansJob
         int cols = Layout.Cols, offset = RowOffset(batch, row);
         ReadOnlySpan<float> g = grad.Span.Slice(offset, cols);
         Span<float> m = expAvg.Span.Slice(offset, cols);
-        ReadOnlySpan<float> c = colFactor.AsSpan(batch * cols, cols);
-        float r = rowFactor[batch * Layout.Rows + row];
+        ReadOnlySpan<float> c = colFactor.Span.Slice(batch * cols, cols);
+        float r = rowFactor.Span[batch * Layout.Rows + row];
         var rv = new Vector<float>(r);
         var clipv = new Vector<float>(clip);
         var b1v = new Vector<float>(beta1);

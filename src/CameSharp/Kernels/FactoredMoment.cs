@@ -1,62 +1,61 @@
 namespace CameSharp.Kernels;
 
 /// <summary>
-/// A factored exponential moving average of a non-negative statistic X of an [..., R, C] tensor: a row vector
-/// (the EMA of X's row means) and a column vector (of its column means), and the rank-1 approximation
-/// X ≈ (row_i / mean(row)) · col_j through its inverse square root factors. Adafactor's second moment
-/// (X = g² + ε1) and CAME's instability (X = (u - m)² + ε2) are both this one statistic.
+/// The CPU kernels' view of a <see cref="Factored{TTensor}"/> statistic: its memory and the layout in which the passes
+/// cut it into chunks. A struct over memory the caller owns, so forming one per pass allocates nothing.
 /// </summary>
-internal sealed class FactoredMoment
+internal readonly struct FactoredMoment
 {
-    public FactoredMoment(FactoredLayout layout, Memory<float> row, Memory<float> col)
+    public FactoredMoment(Factored<Memory<float>> x) : this(new FactoredLayout(x.Shape), x.Row, x.Col, x.RowFactor, x.ColFactor)
     {
-        if (row.Length != layout.Batches * layout.Rows || col.Length != layout.Batches * layout.Cols)
+    }
+
+    public FactoredMoment(FactoredLayout layout, Memory<float> row, Memory<float> col, Memory<float> rowFactor, Memory<float> colFactor)
+    {
+        if (row.Length != layout.Batches * layout.Rows || col.Length != layout.Batches * layout.Cols
+            || rowFactor.Length != row.Length || colFactor.Length != col.Length)
             throw new ArgumentException("row and column memory must match the layout.");
         Layout = layout;
         Row = row;
         Col = col;
-        RowFactor = new float[row.Length];
-        ColFactor = new float[col.Length];
+        RowFactor = rowFactor;
+        ColFactor = colFactor;
     }
-
 
     public FactoredLayout Layout { get; }
 
-    /// <summary>EMA of the row means (the reference's <c>exp_avg_sq_row</c> / <c>exp_avg_res_row</c>).</summary>
+    /// <summary>EMA of the row means.</summary>
     public Memory<float> Row { get; }
 
-    /// <summary>EMA of the column means (<c>exp_avg_sq_col</c> / <c>exp_avg_res_col</c>).</summary>
+    /// <summary>EMA of the column means.</summary>
     public Memory<float> Col { get; }
 
     /// <summary>First this step's row means of X; after <see cref="Commit"/>, rsqrt(row_i / mean(row)).</summary>
-    public float[] RowFactor { get; }
+    public Memory<float> RowFactor { get; }
 
     /// <summary>First this step's column means of X; after <see cref="Commit"/>, rsqrt(col_j).</summary>
-    public float[] ColFactor { get; }
-
-    /// <summary>Bytes held: the two EMAs and the two factor vectors.</summary>
-    public long Bytes => 8L * (Row.Length + Col.Length);
+    public Memory<float> ColFactor { get; }
 
     /// <summary>True when this step's means (in the factor vectors, before <see cref="Commit"/>) are all finite.</summary>
-    public bool MeansAreFinite() => AllFinite(RowFactor) && AllFinite(ColFactor);
+    public bool MeansAreFinite() => AllFinite(RowFactor.Span) && AllFinite(ColFactor.Span);
 
     /// <summary>Folds this step's means into the EMAs with decay <paramref name="beta"/>, then forms the factors.</summary>
     public void Commit(double beta)
     {
-        Span<float> rowEma = Row.Span, colEma = Col.Span;
-        Ema(rowEma, RowFactor, beta);
-        Ema(colEma, ColFactor, beta);
-        int rows = Layout.Rows, cols = Layout.Cols;
+        Span<float> rowEma = Row.Span, colEma = Col.Span, rowFactors = RowFactor.Span, colFactors = ColFactor.Span;
+        Ema(rowEma, rowFactors, beta);
+        Ema(colEma, colFactors, beta);
+        int rows = Layout.Rows;
         for (int b = 0; b < Layout.Batches; b++)
         {
             ReadOnlySpan<float> row = rowEma.Slice(b * rows, rows);
             double mean = 0;
             foreach (float r in row) mean += r;
             mean /= rows;
-            Span<float> rowFactor = RowFactor.AsSpan(b * rows, rows);
+            Span<float> rowFactor = rowFactors.Slice(b * rows, rows);
             for (int i = 0; i < rows; i++) rowFactor[i] = (float)(1.0 / Math.Sqrt(row[i] / mean));
         }
-        for (int j = 0; j < colEma.Length; j++) ColFactor[j] = (float)(1.0 / Math.Sqrt(colEma[j]));
+        for (int j = 0; j < colEma.Length; j++) colFactors[j] = (float)(1.0 / Math.Sqrt(colEma[j]));
     }
 
     /// <summary>
@@ -67,16 +66,16 @@ internal sealed class FactoredMoment
     public double UpdateSquareSum(double beta, ReadOnlySpan<float> weightedColumnSums)
     {
         var (b, rest) = EmaWeights(beta);
-        ReadOnlySpan<float> rowEma = Row.Span, colEma = Col.Span;
+        ReadOnlySpan<float> rowEma = Row.Span, colEma = Col.Span, rowMeans = RowFactor.Span, colMeans = ColFactor.Span;
         int rows = Layout.Rows, cols = Layout.Cols;
         double total = 0;
         for (int m = 0; m < Layout.Batches; m++)
         {
             double rowMean = 0;
-            for (int i = m * rows; i < (m + 1) * rows; i++) rowMean += EmaOf(rowEma[i], RowFactor[i], b, rest);
+            for (int i = m * rows; i < (m + 1) * rows; i++) rowMean += EmaOf(rowEma[i], rowMeans[i], b, rest);
             rowMean /= rows;
             double sum = 0;
-            for (int j = m * cols; j < (m + 1) * cols; j++) sum += weightedColumnSums[j] / (double)EmaOf(colEma[j], ColFactor[j], b, rest);
+            for (int j = m * cols; j < (m + 1) * cols; j++) sum += weightedColumnSums[j] / (double)EmaOf(colEma[j], colMeans[j], b, rest);
             total += rowMean * sum;
         }
         return total;
@@ -95,7 +94,7 @@ internal sealed class FactoredMoment
 
     /// <summary>One EMA element, in exactly the float operations <see cref="Commit"/> uses, so a value foreseen equals the value committed.</summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
-    internal static float EmaOf(float ema, float mean, float beta, float rest) => ema * beta + rest * mean;
+    internal static float EmaOf(float ema, float mean, float beta, float oneMinusBeta) => ema * beta + oneMinusBeta * mean;
 
     private static bool AllFinite(ReadOnlySpan<float> values)
     {

@@ -4,22 +4,20 @@ namespace CameSharp.Kernels;
 
 /// <summary>
 /// The unfactored second moment of a 1-D tensor, as Adafactor and CAME keep it: v ← β2·v + (1 − β2)(g² + ε1),
-/// then rsqrt(v) into a workspace buffer for the next pass and Σ (g · rsqrt(v))² for the RMS clip, in one pass.
+/// and Σ (g · rsqrt(v))² for the RMS clip, in one pass.
 /// </summary>
 internal sealed class FullSecondMomentJob : FlatJob
 {
     private Memory<float> grad;
     private Memory<float> expAvgSq;
-    private float[] denominator = [];
     private double[] sums = [];
     private float beta2, rest, eps1;
 
     public double Execute(KernelRunner runner, KernelWorkspace workspace, Memory<float> gradient, Memory<float> secondMoment,
-        float[] rsqrtSecondMoment, double b2, float epsilon1)
+        double b2, float epsilon1)
     {
         grad = gradient;
         expAvgSq = secondMoment;
-        denominator = rsqrtSecondMoment;
         beta2 = (float)b2;
         rest = (float)(1 - b2);
         eps1 = epsilon1;
@@ -32,7 +30,6 @@ internal sealed class FullSecondMomentJob : FlatJob
     {
         ReadOnlySpan<float> g = grad.Span.Slice(start, count);
         Span<float> v = expAvgSq.Span.Slice(start, count);
-        Span<float> d = denominator.AsSpan(start, count);
         var b2v = new Vector<float>(beta2);
         var restv = new Vector<float>(rest);
         var eps = new Vector<float>(eps1);
@@ -44,7 +41,6 @@ internal sealed class FullSecondMomentJob : FlatJob
             var vv = Simd.Load(v, j) * b2v + restv * (gv * gv + eps);
             Simd.Store(vv, v, j);
             var dv = Vector<float>.One / Vector.SquareRoot(vv);
-            Simd.Store(dv, d, j);
             var u = dv * gv;
             acc += u * u;
         }
@@ -53,8 +49,7 @@ internal sealed class FullSecondMomentJob : FlatJob
         {
             float vj = v[j] * beta2 + rest * (g[j] * g[j] + eps1);
             v[j] = vj;
-            d[j] = 1f / MathF.Sqrt(vj);
-            float u = d[j] * g[j];
+            float u = 1f / MathF.Sqrt(vj) * g[j];
             sum += u * u;
         }
         sums[2 * chunk] = sum;

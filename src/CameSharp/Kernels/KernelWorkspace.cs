@@ -21,31 +21,21 @@ internal sealed class KernelWorkspace
     /// <summary>Per-chunk sums (two slots a chunk), combined in chunk order afterwards.</summary>
     public double[] ChunkSums { get; private set; } = [];
 
-    /// <summary>A per-element buffer for the rsqrt(v) of an unfactored tensor, between its two passes.</summary>
-    public float[] Elements { get; private set; } = [];
+    public long Bytes => 4L * (Partials.Length + WeightPartials.Length + ColumnWeights.Length + RowWeights.Length) + 8L * ChunkSums.Length;
 
-    public long Bytes => 4L * (Partials.Length + WeightPartials.Length + ColumnWeights.Length + RowWeights.Length + Elements.Length)
-        + 8L * ChunkSums.Length;
-
-    /// <summary>Reserves what a second moment needs: factored over <paramref name="factored"/>'s layout, or full over <paramref name="length"/> elements.</summary>
-    public void ReserveSecondMoment(FactoredMoment? factored, int length)
+    /// <summary>Reserves what the passes over a tensor of <paramref name="shape"/> need, factored or flat.</summary>
+    public void Reserve(ReadOnlySpan<int> shape)
     {
-        if (factored is { Layout: var layout })
-        {
-            // No chunk sums: the factored passes reduce into column partials and per-row weights only.
-            Partials = Grown(Partials, layout.PartialFloats);
-            WeightPartials = Grown(WeightPartials, layout.PartialFloats);
-            ColumnWeights = Grown(ColumnWeights, layout.Batches * layout.Cols);
-            RowWeights = Grown(RowWeights, layout.Batches * layout.Rows);
-        }
-        else Reserve(new FlatLayout(length).ChunkCount, length);
-    }
-
-    /// <summary>Reserves what a flat pass needs: <paramref name="chunks"/> chunk sums, and <paramref name="elements"/> per-element floats.</summary>
-    public void Reserve(int chunks, int elements = 0)
-    {
+        int length = 1;
+        foreach (int d in shape) length = checked(length * d);
+        int chunks = new FlatLayout(length).ChunkCount;
         if (ChunkSums.Length < 2 * chunks) ChunkSums = new double[2 * chunks];
-        Elements = Grown(Elements, elements);
+        if (shape.Length < 2) return;
+        var layout = new FactoredLayout(shape);
+        Partials = Grown(Partials, layout.PartialFloats);
+        WeightPartials = Grown(WeightPartials, layout.PartialFloats);
+        ColumnWeights = Grown(ColumnWeights, layout.Batches * layout.Cols);
+        RowWeights = Grown(RowWeights, layout.Batches * layout.Rows);
     }
 
     /// <summary>Adds up slot <paramref name="slot"/> of the first <paramref name="chunks"/> chunks, in chunk order.</summary>

@@ -17,8 +17,7 @@ internal sealed class LambJob : FlatJob
 
     /// <summary>Updates the moments and returns (Σ r², Σ p²).</summary>
     public (double UpdateSquares, double ParamSquares) UpdateMoments(KernelRunner runner, KernelWorkspace workspace,
-        Memory<float> parameter, Memory<float> gradient, Memory<float> m, Memory<float> v, double b1, double b2, double epsilon,
-        double weightDecay, long step)
+        Memory<float> parameter, Memory<float> gradient, Memory<float> m, Memory<float> v, double b1, double b2, LambDirection direction)
     {
         param = parameter;
         grad = gradient;
@@ -29,18 +28,19 @@ internal sealed class LambJob : FlatJob
         rest1 = (float)(1 - b1);
         beta2 = (float)b2;
         rest2 = (float)(1 - b2);
-        invBc1 = (float)(1 / (1 - Math.Pow(b1, step)));
-        invBc2 = (float)(1 / (1 - Math.Pow(b2, step)));
-        eps = (float)epsilon;
-        decay = (float)weightDecay;
+        (invBc1, invBc2, eps, decay) = direction;
         applying = false;
         Execute(runner, parameter.Length);
         return (workspace.Total(Layout.ChunkCount, 0), workspace.Total(Layout.ChunkCount, 1));
     }
 
-    /// <summary>p ← p − <paramref name="stepScale"/> · r, after <see cref="UpdateMoments"/>.</summary>
-    public void Apply(KernelRunner runner, float stepScale)
+    /// <summary>p ← p − <paramref name="stepScale"/> · r, r formed from the moments as <see cref="UpdateMoments"/> formed it.</summary>
+    public void Apply(KernelRunner runner, Memory<float> parameter, Memory<float> m, Memory<float> v, LambDirection direction, float stepScale)
     {
+        param = parameter;
+        expAvg = m;
+        expAvgSq = v;
+        (invBc1, invBc2, eps, decay) = direction;
         scale = stepScale;
         applying = true;
         Execute(runner, param.Length);

@@ -11,7 +11,7 @@ namespace CameSharp.Kernels;
 /// </summary>
 internal abstract class RowColumnMeansJob : FactoredJob
 {
-    private FactoredMoment target = null!;
+    private FactoredMoment target;
     private float[] partials = [];
     private readonly CombineJob combine = new();
 
@@ -26,7 +26,7 @@ internal abstract class RowColumnMeansJob : FactoredJob
     }
 
     /// <summary>Adds the per-block column sums in <paramref name="blockSums"/> into <paramref name="totals"/> after a split pass.</summary>
-    protected void CombineColumnSums(KernelRunner runner, float[] blockSums, float[] totals)
+    protected void CombineColumnSums(KernelRunner runner, float[] blockSums, Memory<float> totals)
     {
         if (Layout.Splits > 1) combine.Execute(runner, Layout, blockSums, totals, toMeans: false);
     }
@@ -34,7 +34,7 @@ internal abstract class RowColumnMeansJob : FactoredJob
     protected sealed override void ProcessRows(int chunk, int batch, int firstRow, int endRow)
     {
         Span<float> columnSums = ColumnSums(chunk, batch, partials, target.ColFactor);
-        Span<float> rowMeans = target.RowFactor.AsSpan(batch * Layout.Rows + firstRow, endRow - firstRow);
+        Span<float> rowMeans = target.RowFactor.Span.Slice(batch * Layout.Rows + firstRow, endRow - firstRow);
         AccumulateRows(chunk, batch, firstRow, endRow, rowMeans, columnSums);
         if (Layout.Splits == 1) TensorPrimitives.Divide(columnSums, Layout.Rows, columnSums);
     }
@@ -43,10 +43,10 @@ internal abstract class RowColumnMeansJob : FactoredJob
     /// The column sums a chunk writes for matrix <paramref name="batch"/>: its own block of <paramref name="blockSums"/>
     /// when the matrix is split, else the matrix's slice of <paramref name="totals"/>.
     /// </summary>
-    protected Span<float> ColumnSums(int chunk, int batch, float[] blockSums, float[] totals) =>
+    protected Span<float> ColumnSums(int chunk, int batch, float[] blockSums, Memory<float> totals) =>
         Layout.Splits > 1
             ? blockSums.AsSpan(chunk * Layout.Cols, Layout.Cols)
-            : totals.AsSpan(batch * Layout.Cols, Layout.Cols);
+            : totals.Span.Slice(batch * Layout.Cols, Layout.Cols);
 
     /// <summary>
     /// Over rows [<paramref name="firstRow"/>, <paramref name="endRow"/>) of matrix <paramref name="batch"/>: writes each
@@ -67,11 +67,12 @@ internal abstract class RowColumnMeansJob : FactoredJob
         private const int BlockColumns = 256;
 
         private FactoredLayout layout;
-        private float[] partials = [], totals = [];
+        private float[] partials = [];
+        private Memory<float> totals;
         private bool toMeans;
         private int blocksPerBatch;
 
-        public void Execute(KernelRunner runner, FactoredLayout matrices, float[] blockSums, float[] columnTotals, bool toMeans)
+        public void Execute(KernelRunner runner, FactoredLayout matrices, float[] blockSums, Memory<float> columnTotals, bool toMeans)
         {
             layout = matrices;
             partials = blockSums;
@@ -86,7 +87,7 @@ internal abstract class RowColumnMeansJob : FactoredJob
             int cols = layout.Cols, splits = layout.Splits;
             int batch = chunk / blocksPerBatch, first = chunk % blocksPerBatch * BlockColumns;
             int count = Math.Min(BlockColumns, cols - first);
-            Span<float> sums = totals.AsSpan(batch * cols + first, count);
+            Span<float> sums = totals.Span.Slice(batch * cols + first, count);
             ReadOnlySpan<float> blocks = partials;
             blocks.Slice(batch * splits * cols + first, count).CopyTo(sums);
             for (int s = 1; s < splits; s++)

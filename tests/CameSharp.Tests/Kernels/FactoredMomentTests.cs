@@ -18,27 +18,30 @@ public sealed class FactoredMomentTests
     [Fact]
     public void Commit_forms_the_rank_one_rsqrt_factors_per_matrix()
     {
-        var moment = new FactoredMoment(new FactoredLayout([2, 2, 3]), new float[Rows([2, 2, 3])], new float[Cols([2, 2, 3])]);
+        var moment = Moment([2, 2, 3]);
         float[] rowMeans = [1, 3, 2, 6];
         float[] colMeans = [4, 1, 0.25f, 9, 16, 1];
-        rowMeans.CopyTo(moment.RowFactor, 0);
-        colMeans.CopyTo(moment.ColFactor, 0);
+        rowMeans.CopyTo(moment.RowFactor);
+        colMeans.CopyTo(moment.ColFactor);
         moment.Commit(0.0);
         Assert.Equal(rowMeans, moment.Row.ToArray());
         Assert.Equal(colMeans, moment.Col.ToArray());
         // Matrix 0: mean(row) = 2, so r = rsqrt([0.5, 1.5]); matrix 1: mean 4, r = rsqrt([0.5, 1.5]).
         double[] r = [1 / Math.Sqrt(0.5), 1 / Math.Sqrt(1.5), 1 / Math.Sqrt(0.5), 1 / Math.Sqrt(1.5)];
-        for (int i = 0; i < 4; i++) Assert.Equal(r[i], moment.RowFactor[i], 6);
+        for (int i = 0; i < 4; i++) Assert.Equal(r[i], moment.RowFactor.Span[i], 6);
         double[] c = [0.5, 1, 2, 1 / 3.0, 0.25, 1];
-        for (int j = 0; j < 6; j++) Assert.Equal(c[j], moment.ColFactor[j], 6);
+        for (int j = 0; j < 6; j++) Assert.Equal(c[j], moment.ColFactor.Span[j], 6);
     }
 
     [Fact]
     public void Holds_two_emas_and_two_factor_vectors()
     {
-        var moment = new FactoredMoment(new FactoredLayout([3, 5, 7]), new float[Rows([3, 5, 7])], new float[Cols([3, 5, 7])]);
-        Assert.Equal(4L * 2 * (3 * 5 + 3 * 7), moment.Bytes);
+        var specs = StateTensorSpec.FactoredStatistic("exp_avg_sq", [3, 5, 7]).ToArray();
+        Assert.Equal(4L * 2 * (3 * 5 + 3 * 7), specs.Sum(s => 4L * s.Length));
     }
+
+    internal static FactoredMoment Moment(int[] shape) =>
+        new(new FactoredLayout(shape), new float[Rows(shape)], new float[Cols(shape)], new float[Rows(shape)], new float[Cols(shape)]);
 
     private static int Rows(int[] shape) => shape[..^1].Aggregate(1, (a, b) => a * b);
 

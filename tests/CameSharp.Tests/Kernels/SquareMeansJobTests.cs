@@ -19,11 +19,12 @@ public sealed class SquareMeansJobTests
     {
         var layout = new FactoredLayout(shape);
         var rng = new Random(shape.Sum());
-        var moment = new FactoredMoment(layout, Fill(layout.Batches * layout.Rows, rng), Fill(layout.Batches * layout.Cols, rng));
+        var moment = new FactoredMoment(layout, Fill(layout.Batches * layout.Rows, rng), Fill(layout.Batches * layout.Cols, rng),
+            new float[layout.Batches * layout.Rows], new float[layout.Batches * layout.Cols]);
         int n = shape.Aggregate(1, (a, b) => a * b);
         var g = Enumerable.Range(0, n).Select(i => i / layout.Cols % layout.Rows == 1 ? 0f : (float)(rng.NextDouble() - 0.5) * 1e-3f).ToArray();
         var workspace = new KernelWorkspace();
-        workspace.ReserveSecondMoment(moment, n);
+        workspace.Reserve(shape);
         using var runner = new KernelRunner(threads);
 
         double foreseen = new SquareMeansJob().Execute(runner, workspace, g, 1e-30f, beta2, moment);
@@ -33,7 +34,7 @@ public sealed class SquareMeansJobTests
         for (int k = 0; k < n; k++)
         {
             int batch = k / (layout.Rows * layout.Cols), row = k / layout.Cols % layout.Rows, col = k % layout.Cols;
-            double u = g[k] * (double)moment.RowFactor[batch * layout.Rows + row] * moment.ColFactor[batch * layout.Cols + col];
+            double u = g[k] * (double)moment.RowFactor.Span[batch * layout.Rows + row] * moment.ColFactor.Span[batch * layout.Cols + col];
             plain += u * u;
         }
         Assert.Equal(plain, foreseen, plain * 1e-5);

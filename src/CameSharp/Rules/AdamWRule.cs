@@ -1,0 +1,29 @@
+namespace CameSharp;
+
+/// <summary>
+/// AdamW's step for one tensor (Loshchilov &amp; Hutter, 2019), exactly as torch.optim.AdamW takes it: decoupled decay,
+/// bias correction, ε outside the square root. One fused pass; 8 bytes of state per element.
+/// </summary>
+public sealed class AdamWRule : UpdateRule<AdamWOptions>
+{
+    /// <inheritdoc/>
+    /// <remarks>exp_avg (m) and exp_avg_sq (v), both of the parameter's shape.</remarks>
+    public override IReadOnlyList<StateTensorSpec> StateLayout(ReadOnlySpan<int> shape, AdamWOptions options) =>
+        [new("exp_avg", shape.ToArray()), new("exp_avg_sq", shape.ToArray())];
+
+    /// <inheritdoc/>
+    public override bool Inspect<TTensor, TScalar>(IKernels<TTensor, TScalar> k, TensorStep<TTensor, TScalar> t, AdamWOptions o, long step) =>
+        k.IsUsable(t.Gradient);
+
+    /// <inheritdoc/>
+    public override void Update<TTensor, TScalar>(IKernels<TTensor, TScalar> k, TensorStep<TTensor, TScalar> t, AdamWOptions o, long step)
+    {
+        // θ ← θ(1 − ηλ); m ← β1 m + (1 − β1) g; v ← β2 v + (1 − β2) g²; θ ← θ − η/(1 − β1^t) · m / (√v / √(1 − β2^t) + ε).
+        // At η = 0 the moments advance and θ is not written (the formula would turn −0 into +0, or 0·∞ into NaN).
+        k.AdamWStep(t.Parameter, t.Gradient, t["exp_avg"], t["exp_avg_sq"],
+            decayFactor: (float)(1 - o.LearningRate * o.WeightDecay), o.Beta1, o.Beta2,
+            stepSize: (float)(o.LearningRate / (1 - Math.Pow(o.Beta1, step))),
+            correction2Sqrt: (float)Math.Sqrt(1 - Math.Pow(o.Beta2, step)), eps: (float)o.Eps,
+            moveParameters: o.LearningRate != 0);
+    }
+}

@@ -1,0 +1,35 @@
+namespace CameSharp;
+
+/// <summary>
+/// One optimizer's algorithm for one tensor, written once over the passes of <see cref="IKernels{TTensor, TScalar}"/>:
+/// what state it keeps (<see cref="StateLayout"/>), what it reads before anything changes (<see cref="Inspect"/>), and
+/// the step itself (<see cref="Update"/>). Param groups, the non-finite policy and checkpoints belong to its callers:
+/// the engine's <see cref="Optimizer{TOptions}"/> and the TorchSharp adapter. Rules hold no state of their own.
+/// </summary>
+/// <typeparam name="TOptions">The hyperparameters.</typeparam>
+public abstract class UpdateRule<TOptions> where TOptions : OptimizerOptions
+{
+    /// <summary>The tensors a parameter of <paramref name="shape"/> keeps under <paramref name="options"/>, in order.</summary>
+    public abstract IReadOnlyList<StateTensorSpec> StateLayout(ReadOnlySpan<int> shape, TOptions options);
+
+    /// <summary>
+    /// The layout a parameter takes when its state is loaded from a checkpoint that holds the tensors for which
+    /// <paramref name="saved"/> is true. By default the same as <see cref="StateLayout"/>.
+    /// </summary>
+    public virtual IReadOnlyList<StateTensorSpec> LoadedStateLayout(ReadOnlySpan<int> shape, TOptions options, Func<string, bool> saved) =>
+        StateLayout(shape, options);
+
+    /// <summary>
+    /// Reads the gradient, before any parameter or state changes, and may leave statistics of it for
+    /// <see cref="Update"/> in the scratch and <see cref="TensorStep{TTensor, TScalar}.Pending"/>. Returns false when
+    /// the gradient cannot be used (non-finite); the caller then takes no step.
+    /// </summary>
+    /// <param name="kernels">The backend.</param>
+    /// <param name="tensor">The tensor's parameter, gradient and state.</param>
+    /// <param name="options">Its group's hyperparameters.</param>
+    /// <param name="step">t, the 1-based number of the step about to be taken.</param>
+    public abstract bool Inspect<TTensor, TScalar>(IKernels<TTensor, TScalar> kernels, TensorStep<TTensor, TScalar> tensor, TOptions options, long step);
+
+    /// <summary>Takes step <paramref name="step"/> (t, 1-based) after <see cref="Inspect"/> has accepted every gradient.</summary>
+    public abstract void Update<TTensor, TScalar>(IKernels<TTensor, TScalar> kernels, TensorStep<TTensor, TScalar> tensor, TOptions options, long step);
+}
