@@ -107,26 +107,28 @@ List<RunRecord> RunAll(IReadOnlyList<TrainSettings> runs, string root)
     return done;
 }
 
-int Guard(Func<int> action)
+// A command whose action reports a UsageException as "came: ..." and exits with code 2.
+Command NewCommand(string name, string description, IEnumerable<Option> options, Func<ParseResult, int> action)
 {
-    try
+    var command = new Command(name, description);
+    foreach (var o in options) command.Options.Add(o);
+    command.SetAction(r =>
     {
-        return action();
-    }
-    catch (UsageException e)
-    {
-        Console.Error.WriteLine($"came: {e.Message}");
-        return 2;
-    }
+        try
+        {
+            return action(r);
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine($"came: {e.Message}");
+            return 2;
+        }
+    });
+    return command;
 }
 
-var train = new Command("train", "Train one model with one optimizer; writes metrics.csv and summary.json to --out.");
-foreach (var o in shared) train.Options.Add(o);
-train.Options.Add(optimizer);
-train.Options.Add(lr);
-train.Options.Add(seed);
-train.Options.Add(outDir);
-train.SetAction(r => Guard(() =>
+var train = NewCommand("train", "Train one model with one optimizer; writes metrics.csv and summary.json to --out.",
+    [.. shared, optimizer, lr, seed, outDir], r =>
 {
     string name = r.GetValue(optimizer)!;
     var s = Settings(r, name, r.GetValue(seed), r.GetValue(lr), r.GetValue(outDir) ?? Path.Combine("runs", $"{r.GetValue(model)}-{name}"));
@@ -135,15 +137,10 @@ train.SetAction(r => Guard(() =>
         (summary.FinalValAccuracy is { } a ? $", masked-LM accuracy {a:P1}" : "") +
         $", optimizer state {summary.OptimizerStateBytes / 1e6:F2} MB, {summary.MedianStepMs:F0} ms/step. Written to {Path.GetFullPath(s.Out)}.");
     return summary.Interrupted ? 130 : 0;
-}));
+});
 
-var compare = new Command("compare", "Train with several optimizers on the same seeds, data order and schedule; writes summary.json, report.md and loss.png.");
-foreach (var o in shared) compare.Options.Add(o);
-compare.Options.Add(optimizers);
-compare.Options.Add(seeds);
-compare.Options.Add(lrScale);
-compare.Options.Add(outDir);
-compare.SetAction(r => Guard(() =>
+var compare = NewCommand("compare", "Train with several optimizers on the same seeds, data order and schedule; writes summary.json, report.md and loss.png.",
+    [.. shared, optimizers, seeds, lrScale, outDir], r =>
 {
     var names = ParseList(r.GetValue(optimizers)!, "--optimizers");
     foreach (var n in names)
@@ -171,15 +168,10 @@ compare.SetAction(r => Guard(() =>
     Console.WriteLine(File.ReadAllText(Path.Combine(root, "report.md")));
     Console.WriteLine($"Written to {root} (summary.json, report.md, loss.png).");
     return stop.IsCancellationRequested ? 130 : 0;
-}));
+});
 
-var sweep = new Command("sweep", "Train one optimizer at several learning rates; writes sweep.md and each run's files.");
-foreach (var o in shared) sweep.Options.Add(o);
-sweep.Options.Add(optimizer);
-sweep.Options.Add(lrs);
-sweep.Options.Add(seed);
-sweep.Options.Add(outDir);
-sweep.SetAction(r => Guard(() =>
+var sweep = NewCommand("sweep", "Train one optimizer at several learning rates; writes sweep.md and each run's files.",
+    [.. shared, optimizer, lrs, seed, outDir], r =>
 {
     string name = r.GetValue(optimizer)!;
     var rates = ParseList(r.GetValue(lrs)!, "--lrs").Select(x =>
@@ -193,18 +185,15 @@ sweep.SetAction(r => Guard(() =>
     File.WriteAllText(Path.Combine(root, "sweep.md"), md.ToString());
     Console.WriteLine(md);
     return stop.IsCancellationRequested ? 130 : 0;
-}));
+});
 
 var benchParams = new Option<string>("--params") { Description = "parameter counts to time, like 10M,100M,300M", DefaultValueFactory = _ => "10M,100M,300M" };
 var benchThreads = new Option<string?>("--threads") { Description = "thread counts, comma-separated (default: 1 and all processors)" };
 var benchImpls = new Option<string>("--impls") { Description = "implementations to time", DefaultValueFactory = _ => string.Join(",", CameSharp.Cli.Bench.Steppers.All.Select(x => x.Name)) };
 var benchSeconds = new Option<double>("--seconds") { Description = "least time spent timing each case in each round", DefaultValueFactory = _ => 2.0 };
 var benchRounds = new Option<int>("--rounds") { Description = "rounds through all cases; each case reports the median of its rounds", DefaultValueFactory = _ => 3 };
-var bench = new Command("bench", "Time an optimizer step per parameter for each implementation beside the measured memory bandwidth; writes bench.json and bench.md.")
-{
-    benchParams, benchThreads, benchImpls, benchSeconds, benchRounds, outDir,
-};
-bench.SetAction(r => Guard(() =>
+var bench = NewCommand("bench", "Time an optimizer step per parameter for each implementation beside the measured memory bandwidth; writes bench.json and bench.md.",
+    [benchParams, benchThreads, benchImpls, benchSeconds, benchRounds, outDir], r =>
 {
     var sets = ParseList(r.GetValue(benchParams)!, "--params").Select(CameSharp.Cli.Bench.ParameterSet.Parse).ToList();
     var threadCounts = r.GetValue(benchThreads) is { } list
@@ -218,7 +207,7 @@ bench.SetAction(r => Guard(() =>
     if (rounds < 1) throw new UsageException($"--rounds must be at least 1; got {rounds}.");
     return CameSharp.Cli.Bench.BenchRunner.Run(sets, threadCounts, impls, r.GetValue(outDir) ?? Path.Combine("runs", "bench"),
         r.GetValue(benchSeconds), rounds, stop.Token);
-}));
+});
 
 var rootCommand = new RootCommand("came: train small GPT-2 and BERT models with CAME, Adafactor, AdamW or LAMB, and compare them.")
 {
