@@ -83,6 +83,8 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
                 options => rule.StateLayout(shape, ToEngine(options)));
             state.Initialize(param_group.Options);
             _state[p.Handle] = state;
+            // Any parameter may reach the CPU kernels (a CUDA one moved to the CPU, say): their scratch is sized now, not mid-step.
+            cpu.Reserve(shape);
         }
     }
 
