@@ -68,7 +68,7 @@ public abstract class Optimizer : IDisposable
     /// <exception cref="DirectoryNotFoundException">The folder of <paramref name="path"/> does not exist.</exception>
     /// <exception cref="UnauthorizedAccessException">The folder of <paramref name="path"/> cannot be written.</exception>
     /// <exception cref="IOException">The write failed (the disk is full, ...); the previous checkpoint is intact.</exception>
-    public void Save(string path) => Checkpoints.AtomicFile.Write(path, Save);
+    public void Save(string path) => Checkpoints.OptimizerCheckpoint.SaveFile(path, Save);
 
     /// <summary>Writes the state as safetensors to a seekable stream (not atomic; see <see cref="Save(string)"/>).</summary>
     public abstract void Save(Stream stream);
@@ -79,19 +79,7 @@ public abstract class Optimizer : IDisposable
     /// before anything changes: on any mismatch, or a truncated or corrupted file, this throws
     /// <see cref="Checkpoints.CheckpointException"/> and the optimizer is exactly as it was.
     /// </summary>
-    public void Load(string path)
-    {
-        ArgumentException.ThrowIfNullOrWhiteSpace(path);
-        using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
-        try
-        {
-            Load(file);
-        }
-        catch (Checkpoints.CheckpointException e)
-        {
-            throw new Checkpoints.CheckpointException($"Checkpoint '{path}': {e.Message}", e.InnerException);
-        }
-    }
+    public void Load(string path) => Checkpoints.OptimizerCheckpoint.LoadFile(path, Load);
 
     /// <summary>Loads a checkpoint from a stream; see <see cref="Load(string)"/>.</summary>
     public abstract void Load(Stream stream);

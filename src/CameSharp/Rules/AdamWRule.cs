@@ -4,17 +4,8 @@ namespace CameSharp;
 /// AdamW's step for one tensor (Loshchilov &amp; Hutter, 2019), exactly as torch.optim.AdamW takes it: decoupled decay,
 /// bias correction, ε outside the square root. One fused pass; 8 bytes of state per element.
 /// </summary>
-public sealed class AdamWRule : UpdateRule<AdamWOptions>
+public sealed class AdamWRule : AdamMomentsRule<AdamWOptions>
 {
-    /// <inheritdoc/>
-    /// <remarks>exp_avg (m) and exp_avg_sq (v), both of the parameter's shape.</remarks>
-    public override IReadOnlyList<StateTensorSpec> StateLayout(ReadOnlySpan<int> shape, AdamWOptions options) =>
-        [new("exp_avg", shape.ToArray()), new("exp_avg_sq", shape.ToArray())];
-
-    /// <inheritdoc/>
-    public override bool Inspect<TTensor, TScalar>(IKernels<TTensor, TScalar> k, TensorStep<TTensor, TScalar> t, AdamWOptions o, long step) =>
-        k.IsUsable(t.Gradient);
-
     /// <inheritdoc/>
     public override void Update<TTensor, TScalar>(IKernels<TTensor, TScalar> k, TensorStep<TTensor, TScalar> t, AdamWOptions o, long step)
     {

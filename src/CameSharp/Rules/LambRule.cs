@@ -4,17 +4,8 @@ namespace CameSharp;
 /// LAMB's step for one tensor (You et al., 2019), as apex FusedLAMB takes it: the bias-corrected Adam direction plus
 /// λ·θ, scaled by the trust ratio ‖θ‖ / ‖r‖ (1 where either norm is 0). 8 bytes of state per element.
 /// </summary>
-public sealed class LambRule : UpdateRule<LambOptions>
+public sealed class LambRule : AdamMomentsRule<LambOptions>
 {
-    /// <inheritdoc/>
-    /// <remarks>exp_avg (m) and exp_avg_sq (v), both of the parameter's shape.</remarks>
-    public override IReadOnlyList<StateTensorSpec> StateLayout(ReadOnlySpan<int> shape, LambOptions options) =>
-        [new("exp_avg", shape.ToArray()), new("exp_avg_sq", shape.ToArray())];
-
-    /// <inheritdoc/>
-    public override bool Inspect<TTensor, TScalar>(IKernels<TTensor, TScalar> k, TensorStep<TTensor, TScalar> t, LambOptions o, long step) =>
-        k.IsUsable(t.Gradient);
-
     /// <inheritdoc/>
     public override void Update<TTensor, TScalar>(IKernels<TTensor, TScalar> k, TensorStep<TTensor, TScalar> t, LambOptions o, long step)
     {
