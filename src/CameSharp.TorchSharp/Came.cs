@@ -32,7 +32,7 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
     }
 
     /// <summary>CAME's hyperparameters for a param group; null takes the optimizer's default, then the paper's.</summary>
-    public sealed class Options : OptimizerOptions
+    public sealed class Options : HyperparameterOptions<Options, Engine.CameOptions>
     {
         /// <summary>β1, momentum decay (default 0.9).</summary>
         public double? beta1;
@@ -50,32 +50,6 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
         public double? weight_decay;
         /// <summary>Adam-style bias correction of m, v and the instability where they are used (default false: the official algorithm).</summary>
         public bool? bias_correction;
-
-        /// <inheritdoc/>
-        public override void SaveStateDict(BinaryWriter writer)
-        {
-            base.SaveStateDict(writer);
-            foreach (var v in new[] { beta1, beta2, beta3, eps1, eps2, clip_threshold, weight_decay }) writer.Write(v!.Value);
-            writer.Write(bias_correction!.Value);
-        }
-
-        /// <inheritdoc/>
-        public override void LoadStateDict(BinaryReader reader)
-        {
-            base.LoadStateDict(reader);
-            (beta1, beta2, beta3, eps1, eps2, clip_threshold, weight_decay) =
-                (reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble());
-            bias_correction = reader.ReadBoolean();
-        }
-
-        /// <inheritdoc/>
-        public override void LoadStateDict(OptimizerOptions source)
-        {
-            base.LoadStateDict(source);
-            var o = (Options)source;
-            (beta1, beta2, beta3, eps1, eps2, clip_threshold, weight_decay, bias_correction) =
-                (o.beta1, o.beta2, o.beta3, o.eps1, o.eps2, o.clip_threshold, o.weight_decay, o.bias_correction);
-        }
     }
 
     /// <summary>A param group of CAME.</summary>
@@ -95,43 +69,11 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
         }
     }
 
-    internal override Engine.CameOptions ToEngine(OptimizerOptions options)
-    {
-        var o = (Options)options;
-        var defaults = new Engine.CameOptions { LearningRate = o.LearningRate ?? throw new ArgumentException("lr is required for CAME.", "lr") };
-        return defaults with
-        {
-            Beta1 = o.beta1 ?? defaults.Beta1,
-            Beta2 = o.beta2 ?? defaults.Beta2,
-            Beta3 = o.beta3 ?? defaults.Beta3,
-            Eps1 = o.eps1 ?? defaults.Eps1,
-            Eps2 = o.eps2 ?? defaults.Eps2,
-            ClipThreshold = o.clip_threshold ?? defaults.ClipThreshold,
-            WeightDecay = o.weight_decay ?? defaults.WeightDecay,
-            BiasCorrection = o.bias_correction ?? defaults.BiasCorrection,
-        };
-    }
+    internal override Engine.CameOptions ToEngine(OptimizerOptions options) => Options.Binder.ToEngine(options);
 
-    internal override void WriteBack(Engine.CameOptions r, OptimizerOptions options)
-    {
-        var o = (Options)options;
-        (o.LearningRate, o.beta1, o.beta2, o.beta3, o.eps1, o.eps2, o.clip_threshold, o.weight_decay, o.bias_correction) =
-            (r.LearningRate, r.Beta1, r.Beta2, r.Beta3, r.Eps1, r.Eps2, r.ClipThreshold, r.WeightDecay, r.BiasCorrection);
-    }
+    internal override void WriteBack(Engine.CameOptions resolved, OptimizerOptions options) => Options.Binder.WriteBack(resolved, options);
 
-    internal override void FillDefaults(OptimizerOptions options, OptimizerOptions defaults)
-    {
-        var (o, d) = ((Options)options, (Options)defaults);
-        o.LearningRate ??= d.LearningRate;
-        o.beta1 ??= d.beta1;
-        o.beta2 ??= d.beta2;
-        o.beta3 ??= d.beta3;
-        o.eps1 ??= d.eps1;
-        o.eps2 ??= d.eps2;
-        o.clip_threshold ??= d.clip_threshold;
-        o.weight_decay ??= d.weight_decay;
-        o.bias_correction ??= d.bias_correction;
-    }
+    internal override void FillDefaults(OptimizerOptions options, OptimizerOptions defaults) => Options.Binder.FillDefaults(options, defaults);
 
     internal override OptimizerOptions NewOptions() => new Options();
 }

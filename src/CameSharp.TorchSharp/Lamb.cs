@@ -28,7 +28,7 @@ public sealed class Lamb : CameSharpOptimizer<Engine.LambOptions>, IBetas
     }
 
     /// <summary>LAMB's hyperparameters for a param group; null takes the optimizer's default, then apex's.</summary>
-    public sealed class Options : OptimizerOptions
+    public sealed class Options : HyperparameterOptions<Options, Engine.LambOptions>
     {
         /// <summary>β1 (default 0.9).</summary>
         public double? beta1;
@@ -38,28 +38,6 @@ public sealed class Lamb : CameSharpOptimizer<Engine.LambOptions>, IBetas
         public double? eps;
         /// <summary>λ, added to the direction before the trust ratio (default 0.01).</summary>
         public double? weight_decay;
-
-        /// <inheritdoc/>
-        public override void SaveStateDict(BinaryWriter writer)
-        {
-            base.SaveStateDict(writer);
-            foreach (var v in new[] { beta1, beta2, eps, weight_decay }) writer.Write(v!.Value);
-        }
-
-        /// <inheritdoc/>
-        public override void LoadStateDict(BinaryReader reader)
-        {
-            base.LoadStateDict(reader);
-            (beta1, beta2, eps, weight_decay) = (reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble(), reader.ReadDouble());
-        }
-
-        /// <inheritdoc/>
-        public override void LoadStateDict(OptimizerOptions source)
-        {
-            base.LoadStateDict(source);
-            var o = (Options)source;
-            (beta1, beta2, eps, weight_decay) = (o.beta1, o.beta2, o.eps, o.weight_decay);
-        }
     }
 
     /// <summary>A param group of LAMB.</summary>
@@ -79,35 +57,11 @@ public sealed class Lamb : CameSharpOptimizer<Engine.LambOptions>, IBetas
         }
     }
 
-    internal override Engine.LambOptions ToEngine(OptimizerOptions options)
-    {
-        var o = (Options)options;
-        var d = new Engine.LambOptions();
-        return new Engine.LambOptions
-        {
-            LearningRate = o.LearningRate ?? d.LearningRate,
-            Beta1 = o.beta1 ?? d.Beta1,
-            Beta2 = o.beta2 ?? d.Beta2,
-            Eps = o.eps ?? d.Eps,
-            WeightDecay = o.weight_decay ?? d.WeightDecay,
-        };
-    }
+    internal override Engine.LambOptions ToEngine(OptimizerOptions options) => Options.Binder.ToEngine(options);
 
-    internal override void WriteBack(Engine.LambOptions r, OptimizerOptions options)
-    {
-        var o = (Options)options;
-        (o.LearningRate, o.beta1, o.beta2, o.eps, o.weight_decay) = (r.LearningRate, r.Beta1, r.Beta2, r.Eps, r.WeightDecay);
-    }
+    internal override void WriteBack(Engine.LambOptions resolved, OptimizerOptions options) => Options.Binder.WriteBack(resolved, options);
 
-    internal override void FillDefaults(OptimizerOptions options, OptimizerOptions defaults)
-    {
-        var (o, d) = ((Options)options, (Options)defaults);
-        o.LearningRate ??= d.LearningRate;
-        o.beta1 ??= d.beta1;
-        o.beta2 ??= d.beta2;
-        o.eps ??= d.eps;
-        o.weight_decay ??= d.weight_decay;
-    }
+    internal override void FillDefaults(OptimizerOptions options, OptimizerOptions defaults) => Options.Binder.FillDefaults(options, defaults);
 
     internal override OptimizerOptions NewOptions() => new Options();
 }
