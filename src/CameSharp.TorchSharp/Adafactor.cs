@@ -1,15 +1,9 @@
-using TorchSharp;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
 using static TorchSharp.torch.optim;
 using Engine = CameSharp;
 
 namespace CameSharp.TorchSharp;
 
-using OptimizerOptions = global::TorchSharp.Modules.OptimizerOptions;
-using OptimizerState = global::TorchSharp.Modules.OptimizerState;
 using Parameter = global::TorchSharp.Modules.Parameter;
-using TorchParamGroup = global::TorchSharp.Modules.ParamGroup;
 
 /// <summary>
 /// Adafactor (transformers semantics) as a TorchSharp optimizer; the math is the engine's <see cref="Engine.Adafactor"/>.
@@ -18,10 +12,8 @@ using TorchParamGroup = global::TorchSharp.Modules.ParamGroup;
 /// </summary>
 public sealed class Adafactor : CameSharpOptimizer<Engine.AdafactorOptions>, IBetas
 {
-    internal Adafactor(IEnumerable<ParamGroup> groups, Options defaults) : base(new Engine.AdafactorRule(), defaults)
+    internal Adafactor(IEnumerable<ParamGroup> groups, Options defaults) : base(new Engine.AdafactorRule(), Options.Binder, defaults, groups)
     {
-        ToEngine(defaults);
-        foreach (var g in groups) add_param_group(g);
     }
 
     /// <summary>(β1, 0): β1 of the defaults (0 without momentum); β2 follows decay_rate and cannot be set.</summary>
@@ -70,12 +62,4 @@ public sealed class Adafactor : CameSharpOptimizer<Engine.AdafactorOptions>, IBe
             set { if (Options.beta1 is not null) Options.beta1 = value.Item1; }
         }
     }
-
-    internal override Engine.AdafactorOptions ToEngine(OptimizerOptions options) => Options.Binder.ToEngine(options);
-
-    internal override void WriteBack(Engine.AdafactorOptions resolved, OptimizerOptions options) => Options.Binder.WriteBack(resolved, options);
-
-    internal override void FillDefaults(OptimizerOptions options, OptimizerOptions defaults) => Options.Binder.FillDefaults(options, defaults);
-
-    internal override OptimizerOptions NewOptions() => new Options();
 }

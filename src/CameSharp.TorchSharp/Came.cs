@@ -1,15 +1,9 @@
-using TorchSharp;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
 using static TorchSharp.torch.optim;
 using Engine = CameSharp;
 
 namespace CameSharp.TorchSharp;
 
-using OptimizerOptions = global::TorchSharp.Modules.OptimizerOptions;
-using OptimizerState = global::TorchSharp.Modules.OptimizerState;
 using Parameter = global::TorchSharp.Modules.Parameter;
-using TorchParamGroup = global::TorchSharp.Modules.ParamGroup;
 
 /// <summary>
 /// CAME (Luo et al., ACL 2023) as a TorchSharp optimizer: a drop-in for torch.optim.AdamW with Adafactor-like memory.
@@ -18,10 +12,8 @@ using TorchParamGroup = global::TorchSharp.Modules.ParamGroup;
 /// </summary>
 public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
 {
-    internal Came(IEnumerable<ParamGroup> groups, Options defaults) : base(new Engine.CameRule(), defaults)
+    internal Came(IEnumerable<ParamGroup> groups, Options defaults) : base(new Engine.CameRule(), Options.Binder, defaults, groups)
     {
-        ToEngine(defaults);
-        foreach (var g in groups) add_param_group(g);
     }
 
     /// <summary>(β1, β2) of the defaults, for schedulers that cycle momentum (OneCycleLR).</summary>
@@ -68,12 +60,4 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
             set => (Options.beta1, Options.beta2) = value;
         }
     }
-
-    internal override Engine.CameOptions ToEngine(OptimizerOptions options) => Options.Binder.ToEngine(options);
-
-    internal override void WriteBack(Engine.CameOptions resolved, OptimizerOptions options) => Options.Binder.WriteBack(resolved, options);
-
-    internal override void FillDefaults(OptimizerOptions options, OptimizerOptions defaults) => Options.Binder.FillDefaults(options, defaults);
-
-    internal override OptimizerOptions NewOptions() => new Options();
 }

@@ -6,7 +6,6 @@ using Engine = CameSharp;
 namespace CameSharp.TorchSharp;
 
 using OptimizerOptions = global::TorchSharp.Modules.OptimizerOptions;
-using OptimizerState = global::TorchSharp.Modules.OptimizerState;
 using Parameter = global::TorchSharp.Modules.Parameter;
 using TorchParamGroup = global::TorchSharp.Modules.ParamGroup;
 
@@ -21,15 +20,20 @@ using TorchParamGroup = global::TorchSharp.Modules.ParamGroup;
 public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelper where TEngineOptions : Engine.OptimizerOptions
 {
     private readonly Engine.UpdateRule<TEngineOptions> rule;
+    private readonly IOptionsBinding<TEngineOptions> binding;
     private readonly Engine.Kernels.CpuKernels cpu = new();
     private readonly TorchKernels torchOps = new();
     private readonly List<(Parameter Param, TensorState State, TEngineOptions Options, bool Cpu)> work = [];
 
-    private protected CameSharpOptimizer(Engine.UpdateRule<TEngineOptions> rule, OptimizerOptions defaults)
+    private protected CameSharpOptimizer(Engine.UpdateRule<TEngineOptions> rule, IOptionsBinding<TEngineOptions> binding, OptimizerOptions defaults,
+        IEnumerable<TorchParamGroup> groups)
     {
         this.rule = rule;
+        this.binding = binding;
         _defaults = defaults;
         _parameter_groups = [];
+        ToEngine(defaults);
+        foreach (var g in groups) add_param_group(g);
     }
 
     /// <summary>What a step does with a non-finite gradient. Default <see cref="Engine.NonFinitePolicy.Throw"/>: nothing changes.</summary>
@@ -152,16 +156,13 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
         return loss!;
     }
 
-    /// <summary>The engine's options for a group: validates, and supplies the engine's defaults for unset values.</summary>
-    internal abstract TEngineOptions ToEngine(OptimizerOptions options);
+    internal TEngineOptions ToEngine(OptimizerOptions options) => binding.ToEngine(options);
 
-    /// <summary>Writes the resolved hyperparameters back into the group's options, so that they show every value.</summary>
-    internal abstract void WriteBack(TEngineOptions resolved, OptimizerOptions options);
+    internal void WriteBack(TEngineOptions resolved, OptimizerOptions options) => binding.WriteBack(resolved, options);
 
-    /// <summary>Fills unset values of <paramref name="options"/> from <paramref name="defaults"/>.</summary>
-    internal abstract void FillDefaults(OptimizerOptions options, OptimizerOptions defaults);
+    private void FillDefaults(OptimizerOptions options, OptimizerOptions defaults) => binding.FillDefaults(options, defaults);
 
-    internal abstract OptimizerOptions NewOptions();
+    private OptimizerOptions NewOptions() => binding.NewOptions();
 
     /// <inheritdoc/>
     protected override void Dispose(bool disposing)

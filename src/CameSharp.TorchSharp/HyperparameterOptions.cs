@@ -13,7 +13,7 @@ using OptimizerOptions = global::TorchSharp.Modules.OptimizerOptions;
 /// <typeparam name="TSelf">The optimizer's options class.</typeparam>
 /// <typeparam name="TEngineOptions">The engine's options record, which declares the hyperparameters.</typeparam>
 public abstract class HyperparameterOptions<TSelf, TEngineOptions> : OptimizerOptions
-    where TSelf : HyperparameterOptions<TSelf, TEngineOptions>
+    where TSelf : HyperparameterOptions<TSelf, TEngineOptions>, new()
     where TEngineOptions : Engine.OptimizerOptions, Engine.IHyperparameterOptions<TEngineOptions>
 {
     private protected HyperparameterOptions() { }

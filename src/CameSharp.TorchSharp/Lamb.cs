@@ -1,23 +1,15 @@
-using TorchSharp;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
 using static TorchSharp.torch.optim;
 using Engine = CameSharp;
 
 namespace CameSharp.TorchSharp;
 
-using OptimizerOptions = global::TorchSharp.Modules.OptimizerOptions;
-using OptimizerState = global::TorchSharp.Modules.OptimizerState;
 using Parameter = global::TorchSharp.Modules.Parameter;
-using TorchParamGroup = global::TorchSharp.Modules.ParamGroup;
 
 /// <summary>LAMB (apex FusedLAMB semantics) as a TorchSharp optimizer; the math is the engine's <see cref="Engine.Lamb"/>.</summary>
 public sealed class Lamb : CameSharpOptimizer<Engine.LambOptions>, IBetas
 {
-    internal Lamb(IEnumerable<ParamGroup> groups, Options defaults) : base(new Engine.LambRule(), defaults)
+    internal Lamb(IEnumerable<ParamGroup> groups, Options defaults) : base(new Engine.LambRule(), Options.Binder, defaults, groups)
     {
-        ToEngine(defaults);
-        foreach (var g in groups) add_param_group(g);
     }
 
     /// <summary>(β1, β2) of the defaults.</summary>
@@ -56,12 +48,4 @@ public sealed class Lamb : CameSharpOptimizer<Engine.LambOptions>, IBetas
             set => (Options.beta1, Options.beta2) = value;
         }
     }
-
-    internal override Engine.LambOptions ToEngine(OptimizerOptions options) => Options.Binder.ToEngine(options);
-
-    internal override void WriteBack(Engine.LambOptions resolved, OptimizerOptions options) => Options.Binder.WriteBack(resolved, options);
-
-    internal override void FillDefaults(OptimizerOptions options, OptimizerOptions defaults) => Options.Binder.FillDefaults(options, defaults);
-
-    internal override OptimizerOptions NewOptions() => new Options();
 }

@@ -1,11 +1,6 @@
-using TorchSharp.Modules;
-
 namespace CameSharp.TorchSharp;
 
-using OptimizerOptions = global::TorchSharp.Modules.OptimizerOptions;
-using OptimizerState = global::TorchSharp.Modules.OptimizerState;
 using Parameter = global::TorchSharp.Modules.Parameter;
-using TorchParamGroup = global::TorchSharp.Modules.ParamGroup;
 
 /// <summary>
 /// Factories in torch.optim's style: <c>Optim.Came(model.parameters(), lr: 2e-4)</c> where you had

@@ -11,9 +11,9 @@ using OptimizerOptions = global::TorchSharp.Modules.OptimizerOptions;
 /// <typeparamref name="TOptions"/> of the same name (a nullable public field; <c>lr</c> is TorchSharp's LearningRate), with
 /// accessors compiled once per type. Resolving, writing back, filling defaults and the state-dict layout derive from it.
 /// </summary>
-internal sealed class OptionsBinder<TEngineOptions, TOptions>
+internal sealed class OptionsBinder<TEngineOptions, TOptions> : IOptionsBinding<TEngineOptions>
     where TEngineOptions : Engine.OptimizerOptions, Engine.IHyperparameterOptions<TEngineOptions>
-    where TOptions : OptimizerOptions
+    where TOptions : OptimizerOptions, new()
 {
     private const string LearningRate = "lr";
 
@@ -35,6 +35,9 @@ internal sealed class OptionsBinder<TEngineOptions, TOptions>
             .. slots.Where(s => s.Declaration.ValueType == typeof(bool)),
         ];
     }
+
+    /// <inheritdoc/>
+    public OptimizerOptions NewOptions() => new TOptions();
 
     /// <summary>The engine's options for <paramref name="options"/>: unset values take the engine's defaults; every value is checked.</summary>
     public TEngineOptions ToEngine(OptimizerOptions options) => TEngineOptions.Hyperparameters.Create(new Source(this, (TOptions)options));

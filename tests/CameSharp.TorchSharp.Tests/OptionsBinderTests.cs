@@ -26,7 +26,7 @@ public sealed class OptionsBinderTests
     }
 
     private sealed class Binder<TEngine, TOptions>(OptionsBinder<TEngine, TOptions> binder) : IBinder
-        where TEngine : Engine.OptimizerOptions, Engine.IHyperparameterOptions<TEngine> where TOptions : OptimizerOptions
+        where TEngine : Engine.OptimizerOptions, Engine.IHyperparameterOptions<TEngine> where TOptions : OptimizerOptions, new()
     {
         public Engine.OptimizerOptions ToEngine(OptimizerOptions options) => binder.ToEngine(options);
 
