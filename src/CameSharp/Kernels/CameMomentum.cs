@@ -51,6 +51,10 @@ internal sealed class CameMomentum : ChunkJob
         var b1 = new Vector<float>(beta1);
         var w1 = new Vector<float>(oneMinusBeta1);
         var eps = new Vector<float>(eps2);
+        // Spans taken once: a call (Memory.Span may be virtual) while a row's sum is live would make the JIT keep the sum
+        // in memory inside the loop.
+        ReadOnlySpan<float> allG = grad.Span, rowFactors = rowFactor.Span;
+        Span<float> allM = expAvg.Span, means = rowMeans.Span;
         for (int b = firstBatch; b < endBatch; b++)
         {
             Span<float> columnSums = layout.ColumnSums(chunk, b, partials, columnMeans);
@@ -59,16 +63,17 @@ internal sealed class CameMomentum : ChunkJob
             for (int i = firstRow; i < endRow; i++)
             {
                 int offset = layout.RowOffset(b, i);
-                ReadOnlySpan<float> g = grad.Span.Slice(offset, cols);
-                Span<float> m = expAvg.Span.Slice(offset, cols);
-                var r = new Vector<float>(rowFactor.Span[b * layout.Rows + i]);
+                ReadOnlySpan<float> g = allG.Slice(offset, cols);
+                Span<float> m = allM.Slice(offset, cols);
+                var r = new Vector<float>(rowFactors[b * layout.Rows + i]);
                 var rowSum = Vector<float>.Zero;
                 int j = 0;
                 for (; j <= cols - Simd.Width; j += Simd.Width)
                     rowSum += Update<FullLanes>(g, c, m, columnSums, j, r, clipv, b1, w1, eps);
+                float sum = Simd.Sum(rowSum);
                 if (j < cols)
-                    rowSum += Update<TailLanes>(g, c, m, columnSums, j, r, clipv, b1, w1, eps);
-                rowMeans.Span[b * layout.Rows + i] = Simd.Sum(rowSum) / cols;
+                    sum += Simd.Sum(Update<TailLanes>(g, c, m, columnSums, j, r, clipv, b1, w1, eps));
+                means[b * layout.Rows + i] = sum / cols;
             }
             if (layout.Splits == 1) TensorPrimitives.Divide(columnSums, layout.Rows, columnSums);
         }

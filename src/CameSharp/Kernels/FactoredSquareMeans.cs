@@ -98,9 +98,10 @@ internal sealed class FactoredSquareMeans : ChunkJob
         int j = 0;
         for (; j <= g.Length - Simd.Width; j += Simd.Width)
             sum += SquarePlusEps<FullLanes>(g, j, eps);
+        float total = Simd.Sum(sum);
         if (j < g.Length)
-            sum += SquarePlusEps<TailLanes>(g, j, eps);
-        return Simd.Sum(sum);
+            total += Simd.Sum(SquarePlusEps<TailLanes>(g, j, eps));
+        return total;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

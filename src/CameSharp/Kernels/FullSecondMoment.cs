@@ -41,9 +41,10 @@ internal sealed class FullSecondMoment : ChunkJob
         int j = 0;
         for (; j <= count - Simd.Width; j += Simd.Width)
             squares += Update<FullLanes>(g, v, j, b2, w2, eps);
+        double sum = Simd.Sum(squares);
         if (j < count)
-            squares += Update<TailLanes>(g, v, j, b2, w2, eps);
-        sums[2 * chunk] = Simd.Sum(squares);
+            sum += Simd.Sum(Update<TailLanes>(g, v, j, b2, w2, eps));
+        sums[2 * chunk] = sum;
     }
 
     /// <summary>Updates v at <paramref name="j"/> and returns u².</summary>

@@ -35,28 +35,34 @@ internal readonly struct FullLanes : ILanes
 }
 
 /// <summary>
-/// The fewer than a vector's worth of elements left at the end of a span, copied through a buffer on the stack.
+/// The fewer than a vector's worth of elements left at the end of a span, copied lane by lane through a vector local.
 /// Padded lanes compute on zeros (possibly to NaN, as in 0 · rsqrt(0)); they are never stored, and sums mask them.
 /// </summary>
+/// <remarks>
+/// No stack buffer and no call: a call in the tail would make the JIT keep the body loop's vectors in memory across it,
+/// since every vector register is caller-saved. Likewise a loop reduces its body's accumulator before its tail (rather
+/// than adding the tail into it), or the JIT keeps the accumulator in memory inside the body loop.
+/// </remarks>
 internal readonly struct TailLanes : ILanes
 {
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Load(ReadOnlySpan<float> source, int index)
     {
-        Span<float> lanes = stackalloc float[Vector<float>.Count];
-        lanes.Clear();
-        ReadOnlySpan<float> rest = source[index..];
-        rest[..Math.Min(rest.Length, lanes.Length)].CopyTo(lanes);
-        return new Vector<float>(lanes);
+        Vector<float> lanes = default;
+        ref float lane = ref Unsafe.As<Vector<float>, float>(ref lanes);
+        int count = Math.Min(source.Length - index, Vector<float>.Count);
+        for (int k = 0; k < count; k++) Unsafe.Add(ref lane, k) = source[index + k];
+        return lanes;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Store(Vector<float> value, Span<float> target, int index)
     {
-        Span<float> lanes = stackalloc float[Vector<float>.Count];
-        value.CopyTo(lanes);
-        Span<float> rest = target[index..];
-        lanes[..Math.Min(rest.Length, lanes.Length)].CopyTo(rest);
+        int count = Math.Min(target.Length - index, Vector<float>.Count);
+        for (int k = 0; k < count; k++) target[index + k] = value[k];
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector<float> Only(Vector<float> x, int valid) =>
         Vector.ConditionalSelect(Vector.LessThan(Vector<int>.Indices, new Vector<int>(valid)), x, Vector<float>.Zero);
 }

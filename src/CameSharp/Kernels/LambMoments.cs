@@ -50,10 +50,16 @@ internal sealed class LambMoments : ChunkJob
         int j = 0;
         for (; j <= count - Simd.Width; j += Simd.Width)
             Update<FullLanes>(p, g, m, v, j, b1, w1, b2, w2, r, ref updateSquares, ref parameterSquares);
+        double updateSum = Simd.Sum(updateSquares), parameterSum = Simd.Sum(parameterSquares);
         if (j < count)
-            Update<TailLanes>(p, g, m, v, j, b1, w1, b2, w2, r, ref updateSquares, ref parameterSquares);
-        sums[2 * chunk] = Simd.Sum(updateSquares);
-        sums[2 * chunk + 1] = Simd.Sum(parameterSquares);
+        {
+            Vector<float> tailUpdates = default, tailParameters = default;
+            Update<TailLanes>(p, g, m, v, j, b1, w1, b2, w2, r, ref tailUpdates, ref tailParameters);
+            updateSum += Simd.Sum(tailUpdates);
+            parameterSum += Simd.Sum(tailParameters);
+        }
+        sums[2 * chunk] = updateSum;
+        sums[2 * chunk + 1] = parameterSum;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
