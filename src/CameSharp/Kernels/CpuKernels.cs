@@ -13,15 +13,17 @@ public sealed class CpuKernels : IKernels<Memory<float>, double>, IDisposable
 {
     private readonly KernelRunner runner;
     private readonly KernelWorkspace workspace = new();
-    private readonly GradientScanJob scan = new();
-    private readonly SquareMeansJob squareMeans = new();
-    private readonly FullSecondMomentJob fullSecondMoment = new();
-    private readonly CameMomentumJob cameMomentum = new();
-    private readonly CameApplyJob cameApply = new();
-    private readonly UnfactoredApplyJob unfactoredApply = new();
-    private readonly AdafactorApplyJob adafactorApply = new();
-    private readonly AdamWJob adamW = new();
-    private readonly LambJob lamb = new();
+    private readonly GradientScan scan = new();
+    private readonly FactoredSquareMeans factoredSquareMeans = new();
+    private readonly FullSecondMoment fullSecondMoment = new();
+    private readonly CameMomentum cameMomentum = new();
+    private readonly ConfidenceStep confidenceStep = new();
+    private readonly MomentumStep momentumStep = new();
+    private readonly FactoredAdafactorStep factoredAdafactorStep = new();
+    private readonly AdafactorStep adafactorStep = new();
+    private readonly AdamWStep adamWStep = new();
+    private readonly LambMoments lambMoments = new();
+    private readonly LambStep lambStep = new();
 
     /// <summary>Creates the backend with <see cref="Environment.ProcessorCount"/> threads.</summary>
     public CpuKernels() => runner = new KernelRunner(Environment.ProcessorCount);
@@ -44,7 +46,7 @@ public sealed class CpuKernels : IKernels<Memory<float>, double>, IDisposable
 
     /// <inheritdoc/>
     public double FactoredSquareMeans(Memory<float> gradient, Factored<Memory<float>> v, float eps1, double beta2) =>
-        squareMeans.Execute(runner, workspace, gradient, eps1, beta2, new FactoredMoment(v));
+        factoredSquareMeans.Execute(runner, workspace, gradient, eps1, beta2, new FactoredMoment(v));
 
     /// <inheritdoc/>
     public bool MeansAreFinite(Factored<Memory<float>> x) => new FactoredMoment(x).MeansAreFinite();
@@ -68,23 +70,23 @@ public sealed class CpuKernels : IKernels<Memory<float>, double>, IDisposable
     /// <inheritdoc/>
     public void ConfidenceStep(Memory<float> parameter, Memory<float> m, Factored<Memory<float>> instability, float lr, float weightDecay,
         float stepSize) =>
-        cameApply.Execute(runner, parameter, m, new FactoredMoment(instability), lr, weightDecay, stepSize);
+        confidenceStep.Execute(runner, parameter, m, new FactoredMoment(instability), lr, weightDecay, stepSize);
 
     /// <inheritdoc/>
     public void MomentumStep(Memory<float> parameter, Memory<float> gradient, Memory<float> v, double clip, Memory<float> m, double beta1,
         float lr, float weightDecay, float stepSize, bool moveParameters) =>
-        unfactoredApply.ExecuteCame(runner, parameter, gradient, v, (float)clip, m, beta1, lr, weightDecay, stepSize, moveParameters);
+        momentumStep.Execute(runner, parameter, gradient, v, (float)clip, m, beta1, lr, weightDecay, stepSize, moveParameters);
 
     /// <inheritdoc/>
     public void AdafactorStep(Memory<float> parameter, Memory<float> gradient, Factored<Memory<float>> v, double scale, bool momentum,
         Memory<float> m, double beta1, double decay) =>
-        adafactorApply.Execute(runner, parameter, gradient, new FactoredMoment(v), (float)scale, momentum ? m : Memory<float>.Empty, beta1,
+        factoredAdafactorStep.Execute(runner, parameter, gradient, new FactoredMoment(v), (float)scale, momentum ? m : Memory<float>.Empty, beta1,
             (float)decay);
 
     /// <inheritdoc/>
     public void AdafactorStep(Memory<float> parameter, Memory<float> gradient, Memory<float> v, double scale, bool momentum,
         Memory<float> m, double beta1, double decay) =>
-        unfactoredApply.ExecuteAdafactor(runner, parameter, gradient, v, (float)scale, momentum ? m : Memory<float>.Empty, beta1, (float)decay);
+        adafactorStep.Execute(runner, parameter, gradient, v, (float)scale, momentum ? m : Memory<float>.Empty, beta1, (float)decay);
 
     /// <inheritdoc/>
     public double Rms(Memory<float> x) => TensorPrimitives.Norm(x.Span) / Math.Sqrt(x.Length);
@@ -101,12 +103,12 @@ public sealed class CpuKernels : IKernels<Memory<float>, double>, IDisposable
     /// <inheritdoc/>
     public void AdamWStep(Memory<float> parameter, Memory<float> gradient, Memory<float> m, Memory<float> v, float decayFactor, double beta1,
         double beta2, float stepSize, float correction2Sqrt, float eps, bool moveParameters) =>
-        adamW.Execute(runner, parameter, gradient, m, v, decayFactor, beta1, beta2, stepSize, correction2Sqrt, eps, moveParameters);
+        adamWStep.Execute(runner, parameter, gradient, m, v, decayFactor, beta1, beta2, stepSize, correction2Sqrt, eps, moveParameters);
 
     /// <inheritdoc/>
     public (double UpdateSquares, double ParameterSquares) LambMoments(Memory<float> parameter, Memory<float> gradient, Memory<float> m,
         Memory<float> v, double beta1, double beta2, LambDirection direction) =>
-        lamb.UpdateMoments(runner, workspace, parameter, gradient, m, v, beta1, beta2, direction);
+        lambMoments.Execute(runner, workspace, parameter, gradient, m, v, beta1, beta2, direction);
 
     /// <inheritdoc/>
     public double TrustRatio(double parameterSquares, double updateSquares) =>
@@ -114,7 +116,7 @@ public sealed class CpuKernels : IKernels<Memory<float>, double>, IDisposable
 
     /// <inheritdoc/>
     public void LambStep(Memory<float> parameter, Memory<float> m, Memory<float> v, LambDirection direction, double lr, double trust) =>
-        lamb.Apply(runner, parameter, m, v, direction, (float)(lr * trust));
+        lambStep.Execute(runner, parameter, m, v, direction, (float)(lr * trust));
 
     /// <summary>Stops the worker threads.</summary>
     public void Dispose() => runner.Dispose();

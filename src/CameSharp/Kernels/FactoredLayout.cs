@@ -64,4 +64,15 @@ internal readonly struct FactoredLayout
         int first = chunk * MatricesPerChunk;
         return (first, Math.Min(Batches, first + MatricesPerChunk), 0, Rows);
     }
+
+    /// <summary>The offset of a row's first element in the flat tensor.</summary>
+    public int RowOffset(int batch, int row) => (batch * Rows + row) * Cols;
+
+    /// <summary>
+    /// The column sums a chunk writes for matrix <paramref name="batch"/>: its own block of <paramref name="blockSums"/>
+    /// when the matrix is split (combined afterwards by <see cref="ColumnSumCombiner"/>), else the matrix's slice of
+    /// <paramref name="totals"/>.
+    /// </summary>
+    public Span<float> ColumnSums(int chunk, int batch, float[] blockSums, Memory<float> totals) =>
+        Splits > 1 ? blockSums.AsSpan(chunk * Cols, Cols) : totals.Span.Slice(batch * Cols, Cols);
 }

@@ -2,7 +2,7 @@ using CameSharp.Kernels;
 
 namespace CameSharp.Tests.Kernels;
 
-public sealed class SquareMeansJobTests
+public sealed class FactoredSquareMeansTests
 {
     /// <summary>
     /// The first pass foresees Σ u² of the update u = g / √v̂ before v̂ exists. It must equal the sum taken the plain
@@ -27,7 +27,7 @@ public sealed class SquareMeansJobTests
         workspace.Reserve(shape);
         using var runner = new KernelRunner(threads);
 
-        double foreseen = new SquareMeansJob().Execute(runner, workspace, g, 1e-30f, beta2, moment);
+        double foreseen = new FactoredSquareMeans().Execute(runner, workspace, g, 1e-30f, beta2, moment);
         moment.Commit(beta2);
 
         double plain = 0;

@@ -1,0 +1,79 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+
+namespace CameSharp.Kernels;
+
+/// <summary>
+/// Adafactor's last pass over a 1-D tensor with its full second moment v: u = scale · g · rsqrt(v) (scale = η · clip),
+/// optional momentum m ← β1·m + (1 − β1)·u (then u = m), and p ← p − decay·p − u (decay = η·λ).
+/// <see cref="FactoredAdafactorStep"/> runs the same elements a row at a time.
+/// </summary>
+internal sealed class AdafactorStep : ChunkJob
+{
+    private FlatLayout layout;
+    private Memory<float> param, grad, secondMoment, expAvg;
+    private double beta1;
+    private float scale, decay;
+
+    /// <summary>Steps with momentum when <paramref name="momentum"/> is not empty.</summary>
+    public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, Memory<float> v, float updateScale,
+        Memory<float> momentum, double b1, float weightDecay)
+    {
+        layout = new FlatLayout(parameter.Length);
+        param = parameter;
+        grad = gradient;
+        secondMoment = v;
+        scale = updateScale;
+        expAvg = momentum;
+        beta1 = b1;
+        decay = -weightDecay;
+        runner.Run(this, layout.ChunkCount);
+    }
+
+    public override void Run(int chunk)
+    {
+        var (start, count) = layout.Range(chunk);
+        Span<float> p = param.Span.Slice(start, count);
+        ReadOnlySpan<float> g = grad.Span.Slice(start, count);
+        ReadOnlySpan<float> v = secondMoment.Span.Slice(start, count);
+        if (expAvg.IsEmpty)
+            Update<RsqrtOf, Off>(p, g, v, scale, default, beta1, decay);
+        else
+            Update<RsqrtOf, On>(p, g, v, scale, expAvg.Span.Slice(start, count), beta1, decay);
+    }
+
+    /// <summary>
+    /// The step over a span: u_j = scale · d_j · g_j, d being <typeparamref name="TDenominator"/> over
+    /// <paramref name="denominator"/>; with <typeparamref name="TMomentum"/> m ← β1·m + (1 − β1)·u and u = m; then
+    /// p ← p + decay·p − u.
+    /// </summary>
+    public static void Update<TDenominator, TMomentum>(Span<float> p, ReadOnlySpan<float> g, ReadOnlySpan<float> denominator, float scale,
+        Span<float> m, double beta1, float decay) where TDenominator : struct, IDenominator where TMomentum : struct, ISwitch
+    {
+        var s = new Vector<float>(scale);
+        var b1 = new Vector<float>((float)beta1);
+        var w1 = new Vector<float>((float)(1 - beta1));
+        var d = new Vector<float>(decay);
+        int j = 0;
+        for (; j <= p.Length - Simd.Width; j += Simd.Width)
+            Step<FullLanes, TDenominator, TMomentum>(p, g, denominator, m, j, s, b1, w1, d);
+        if (j < p.Length)
+            Step<TailLanes, TDenominator, TMomentum>(p, g, denominator, m, j, s, b1, w1, d);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Step<TLanes, TDenominator, TMomentum>(Span<float> p, ReadOnlySpan<float> g, ReadOnlySpan<float> denominator,
+        Span<float> m, int j, Vector<float> scale, Vector<float> beta1, Vector<float> oneMinusBeta1, Vector<float> decay)
+        where TLanes : struct, ILanes where TDenominator : struct, IDenominator where TMomentum : struct, ISwitch
+    {
+        var u = scale * TDenominator.Load<TLanes>(denominator, j) * TLanes.Load(g, j);
+        if (TMomentum.IsOn)
+        {
+            u = TLanes.Load(m, j) * beta1 + oneMinusBeta1 * u;
+            TLanes.Store(u, m, j);
+        }
+        var pv = TLanes.Load(p, j);
+        pv += decay * pv;
+        TLanes.Store(pv - u, p, j);
+    }
+}

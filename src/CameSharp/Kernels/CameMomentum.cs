@@ -1,0 +1,95 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+
+namespace CameSharp.Kernels;
+
+/// <summary>
+/// CAME's momentum and instability over a factored tensor, fused: the clipped update u = clip · g · r_i · c_j
+/// (recomputed from v's factors, never stored), the momentum m ← β1·m + (1 − β1)·u, and the row and column means of
+/// the instability (u − m)² + ε2.
+/// </summary>
+/// <remarks>
+/// The means go to the instability's factor vectors, which <see cref="FactoredMoment.Commit"/> later turns into factors
+/// in place: the backend seam keeps them there between passes, so that a parameter needs no scratch of its own.
+/// Column sums are added row by row, right after each row. Running down the chunk's columns afterwards instead (as
+/// <see cref="FactoredSquareMeans"/> does) leaves memory idle while it recomputes the instability from cache: in a
+/// stand-alone copy of both loops it took 0.78 against 0.56 ns per element on one thread (50257 x 768).
+/// </remarks>
+internal sealed class CameMomentum : ChunkJob
+{
+    private readonly ColumnSumCombiner combiner = new();
+    private FactoredLayout layout;
+    private Memory<float> grad, expAvg, rowFactor, colFactor, rowMeans, columnMeans;
+    private float[] partials = [];
+    private float clip, beta1, oneMinusBeta1, eps2;
+
+    public void Execute(KernelRunner runner, KernelWorkspace workspace, Memory<float> gradient, FactoredMoment secondMoment,
+        float clipScale, Memory<float> momentum, double b1, float epsilon2, FactoredMoment instability)
+    {
+        layout = instability.Layout;
+        grad = gradient;
+        rowFactor = secondMoment.RowFactor;
+        colFactor = secondMoment.ColFactor;
+        clip = clipScale;
+        expAvg = momentum;
+        beta1 = (float)b1;
+        oneMinusBeta1 = (float)(1 - b1);
+        eps2 = epsilon2;
+        rowMeans = instability.RowFactor;
+        columnMeans = instability.ColFactor;
+        partials = workspace.Partials;
+        runner.Run(this, layout.ChunkCount);
+        combiner.Combine(runner, layout, partials, columnMeans, toMeans: true);
+    }
+
+    public override void Run(int chunk)
+    {
+        var (firstBatch, endBatch, firstRow, endRow) = layout.Range(chunk);
+        int cols = layout.Cols;
+        var clipv = new Vector<float>(clip);
+        var b1 = new Vector<float>(beta1);
+        var w1 = new Vector<float>(oneMinusBeta1);
+        var eps = new Vector<float>(eps2);
+        // Spans taken once: a call (Memory.Span may be virtual) while a row's sum is live would make the JIT keep the sum
+        // in memory inside the loop.
+        ReadOnlySpan<float> allG = grad.Span, rowFactors = rowFactor.Span;
+        Span<float> allM = expAvg.Span, means = rowMeans.Span;
+        for (int b = firstBatch; b < endBatch; b++)
+        {
+            Span<float> columnSums = layout.ColumnSums(chunk, b, partials, columnMeans);
+            ReadOnlySpan<float> c = colFactor.Span.Slice(b * cols, cols);
+            columnSums.Clear();
+            for (int i = firstRow; i < endRow; i++)
+            {
+                int offset = layout.RowOffset(b, i);
+                ReadOnlySpan<float> g = allG.Slice(offset, cols);
+                Span<float> m = allM.Slice(offset, cols);
+                var r = new Vector<float>(rowFactors[b * layout.Rows + i]);
+                var rowSum = Vector<float>.Zero;
+                int j = 0;
+                for (; j <= cols - Simd.Width; j += Simd.Width)
+                    rowSum += Update<FullLanes>(g, c, m, columnSums, j, r, clipv, b1, w1, eps);
+                float sum = Simd.Sum(rowSum);
+                if (j < cols)
+                    sum += Simd.Sum(Update<TailLanes>(g, c, m, columnSums, j, r, clipv, b1, w1, eps));
+                means[b * layout.Rows + i] = sum / cols;
+            }
+            if (layout.Splits == 1) TensorPrimitives.Divide(columnSums, layout.Rows, columnSums);
+        }
+    }
+
+    /// <summary>Updates m at <paramref name="j"/>, adds the instability x into the column sums and returns x for the row's sum.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> Update<TLanes>(ReadOnlySpan<float> g, ReadOnlySpan<float> c, Span<float> m, Span<float> columnSums, int j,
+        Vector<float> r, Vector<float> clip, Vector<float> beta1, Vector<float> oneMinusBeta1, Vector<float> eps2) where TLanes : struct, ILanes
+    {
+        var u = r * TLanes.Load(c, j) * TLanes.Load(g, j) * clip;
+        var mv = TLanes.Load(m, j) * beta1 + oneMinusBeta1 * u;
+        TLanes.Store(mv, m, j);
+        var d = u - mv;
+        var x = d * d + eps2;
+        TLanes.Store(TLanes.Load(columnSums, j) + x, columnSums, j);
+        return TLanes.Only(x, g.Length - j);
+    }
+}
