@@ -24,6 +24,8 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
     private readonly Engine.Kernels.CpuKernels cpu = new();
     private readonly TorchKernels torchOps = new();
     private readonly List<(Parameter Param, TensorState State, TEngineOptions Options, bool Cpu)> work = [];
+    private readonly List<double> cpuVerdicts = [];
+    private readonly List<Tensor> torchVerdicts = [];
 
     private protected CameSharpOptimizer(Engine.UpdateRule<TEngineOptions> rule, IOptionsBinding<TEngineOptions> binding, OptimizerOptions defaults,
         IEnumerable<TorchParamGroup> groups)
@@ -103,8 +105,10 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
         // Torch-op temporaries that live through the step (float32 gradients, the first pass's sums) go with this scope.
         using var stepScope = torch.NewDisposeScope();
         work.Clear();
+        cpuVerdicts.Clear();
+        torchVerdicts.Clear();
         FastPathParameters = 0;
-        // Every gradient is read before anything changes, as in the engine.
+        // Every gradient is read before anything changes, as in the engine; each backend reads its verdicts once.
         foreach (var group in _parameter_groups)
         {
             var options = ToEngine(group.Options);
@@ -114,24 +118,25 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
                 if (grad is null) continue;
                 var state = (TensorState)_state[p.Handle];
                 bool onCpu = UseFastPath && state.CpuKernelsApply(grad);
-                bool usable;
-                if (onCpu) usable = rule.Inspect(cpu, state.CpuView(grad), options, state.step + 1);
+                if (onCpu) cpuVerdicts.Add(rule.Inspect(cpu, state.CpuView(grad), options, state.step + 1));
                 else
                 {
                     var view = state.TorchView();
                     view.Gradient = grad.dtype == ScalarType.Float32 ? grad : grad.to(ScalarType.Float32);
                     using var scope = torch.NewDisposeScope();
-                    usable = rule.Inspect(torchOps, view, options, state.step + 1);
+                    var verdict = rule.Inspect(torchOps, view, options, state.step + 1);
+                    scope.MoveToOuter(verdict);
                     if (view.Pending is { } pending) scope.MoveToOuter(pending);
-                }
-                if (!usable)
-                {
-                    if (NonFinitePolicy == Engine.NonFinitePolicy.Throw) throw new Engine.NonFiniteGradientException(state.ParameterName, state.step + 1);
-                    SkippedSteps++;
-                    return loss!;
+                    torchVerdicts.Add(verdict);
                 }
                 work.Add((p, state, options, onCpu));
             }
+        }
+        if (Refused() is { } refused)
+        {
+            if (NonFinitePolicy == Engine.NonFinitePolicy.Throw) throw new Engine.NonFiniteGradientException(refused.ParameterName, refused.step + 1);
+            SkippedSteps++;
+            return loss!;
         }
 
         foreach (var (p, state, options, onCpu) in work)
@@ -154,6 +159,21 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
         }
         work.Clear();
         return loss!;
+    }
+
+    /// <summary>The first parameter, in step order, whose gradient a backend refused; null when every one is usable.</summary>
+    private TensorState? Refused()
+    {
+        int onCpu = cpu.FirstRefused(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(cpuVerdicts));
+        int onTorch = torchOps.FirstRefused(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(torchVerdicts));
+        if (onCpu < 0 && onTorch < 0) return null;
+        // Map each backend's index back to the step's order, and name the earliest.
+        int cpuSeen = 0, torchSeen = 0;
+        foreach (var (_, state, _, isCpu) in work)
+        {
+            if (isCpu ? cpuSeen++ == onCpu : torchSeen++ == onTorch) return state;
+        }
+        return null;
     }
 
     internal TEngineOptions ToEngine(OptimizerOptions options) => binding.ToEngine(options);

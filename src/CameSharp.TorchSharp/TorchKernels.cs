@@ -15,12 +15,9 @@ internal sealed class TorchKernels : Engine.IKernels<Tensor, Tensor>
     {
     }
 
-    public bool IsUsable(Tensor gradient)
-    {
-        // Two read-only reductions rather than abs(): max and min propagate NaN.
-        float max = Math.Max(gradient.max().item<float>(), -gradient.min().item<float>());
-        return float.IsFinite(max * max);
-    }
+    public Tensor IsUsable(Tensor gradient) =>
+        // Two read-only reductions rather than abs() (a full-size temporary): max and min propagate NaN.
+        torch.maximum(gradient.max(), gradient.min().neg()).square().isfinite();
 
     public Tensor FactoredSquareMeans(Tensor gradient, Engine.Factored<Tensor> v, float eps1, double beta2)
     {
@@ -34,8 +31,16 @@ internal sealed class TorchKernels : Engine.IKernels<Tensor, Tensor>
         return squares.div_(r.unsqueeze(-1)).div_(c.unsqueeze(-2)).sum([-2L, -1L]).mul_(r.mean([-1L])).sum();
     }
 
-    public bool MeansAreFinite(Engine.Factored<Tensor> x) =>
-        torch.isfinite(x.RowFactor).all().item<bool>() && torch.isfinite(x.ColFactor).all().item<bool>();
+    public Tensor MeansAreFinite(Engine.Factored<Tensor> x) => torch.isfinite(x.RowFactor).all().logical_and(torch.isfinite(x.ColFactor).all());
+
+    public int FirstRefused(ReadOnlySpan<Tensor> verdicts)
+    {
+        if (verdicts.IsEmpty) return -1;
+        // Gathered on one device and read once: one wait for the whole step, not one a tensor.
+        var device = verdicts[0].device;
+        using var all = torch.stack(verdicts.ToArray().Select(v => v.to(device)).ToArray());
+        return all.all().item<bool>() ? -1 : (int)all.logical_not().to(ScalarType.Int32).argmax().item<long>();
+    }
 
     public void CommitFactored(Engine.Factored<Tensor> x, double beta)
     {

@@ -107,6 +107,8 @@ public abstract partial class Optimizer<TOptions> : Optimizer where TOptions : O
     private readonly Parameter[] parameters;
     private readonly Dictionary<Parameter, ParameterState> states = new(ReferenceEqualityComparer.Instance);
     private readonly List<Parameter> createdThisStep = [];
+    private readonly List<Parameter> inspected = [];
+    private readonly List<double> verdicts = [];
 
     /// <param name="paramGroups">The groups; at least one.</param>
     /// <param name="rule">The update rule each parameter steps by.</param>
@@ -168,6 +170,8 @@ public abstract partial class Optimizer<TOptions> : Optimizer where TOptions : O
     {
         // Every gradient is read before anything changes; a refusal (or an error) forgets the states this step created.
         createdThisStep.Clear();
+        inspected.Clear();
+        verdicts.Clear();
         try
         {
             foreach (var group in groups)
@@ -184,11 +188,8 @@ public abstract partial class Optimizer<TOptions> : Optimizer where TOptions : O
                     var tensor = state.View;
                     tensor.Parameter = p.Data;
                     tensor.Gradient = p.Grad;
-                    if (!rule.Inspect(Kernels, tensor, group.Options, state.Step + 1))
-                    {
-                        Refuse(p, state.Step + 1);
-                        return;
-                    }
+                    inspected.Add(p);
+                    verdicts.Add(rule.Inspect(Kernels, tensor, group.Options, state.Step + 1));
                 }
             }
         }
@@ -196,6 +197,12 @@ public abstract partial class Optimizer<TOptions> : Optimizer where TOptions : O
         {
             ForgetCreated();
             throw;
+        }
+        if (Kernels.FirstRefused(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(verdicts)) is var refused and >= 0)
+        {
+            var p = inspected[refused];
+            Refuse(p, states[p].Step + 1);
+            return;
         }
 
         foreach (var group in groups)

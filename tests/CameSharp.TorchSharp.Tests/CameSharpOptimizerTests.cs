@@ -211,6 +211,36 @@ public sealed class CameSharpOptimizerTests
         Assert.Equal(before, Snapshot(opt, w, b));
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void A_refused_gradient_is_named_by_its_position_when_parameters_take_both_backends(int badIndex)
+    {
+        // Parameters 0 and 2 take the CPU kernels, 1 (float64) torch ops: each backend gives its verdicts, and the first
+        // refused gradient in step order is the one named, with nothing changed.
+        Parameter[] ps =
+        [
+            TorchTestData.Param(Random(12, 1), [3, 4]),
+            TorchTestData.Param(Random(20, 2), [4, 5], ScalarType.Float64),
+            TorchTestData.Param(Random(6, 3), [6]),
+        ];
+        using var opt = Optim.Came(ps, lr: 1e-2);
+        for (int i = 0; i < ps.Length; i++) TorchTestData.SetGrad(ps[i], Random((int)ps[i].numel(), 10 + i));
+        opt.step();
+        Assert.Equal(2, opt.FastPathParameters);
+        var before = Snapshot(opt, ps);
+        for (int i = 0; i < ps.Length; i++)
+        {
+            var g = Random((int)ps[i].numel(), 20 + i);
+            if (i >= badIndex) g[1] = float.PositiveInfinity;
+            TorchTestData.SetGrad(ps[i], g);
+        }
+        var e = Assert.Throws<Engine.NonFiniteGradientException>(() => opt.step());
+        Assert.Contains($"parameter {badIndex} [", e.Message);
+        Assert.Equal(before, Snapshot(opt, ps));
+    }
+
     private static string Snapshot(Came opt, params Parameter[] ps) => string.Join("|", ps.Select(p =>
         string.Join(",", TorchTestData.Values(p)) + ";" + opt.StateOf(p).step + ";" +
         string.Join(",", opt.StateOf(p).Names.SelectMany(n => TorchTestData.Values(opt.StateOf(p)[n])))));

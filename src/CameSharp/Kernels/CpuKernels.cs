@@ -42,14 +42,22 @@ public sealed class CpuKernels : IKernels<Memory<float>, double>, IDisposable
     public void Reserve(ReadOnlySpan<int> shape) => workspace.Reserve(shape);
 
     /// <inheritdoc/>
-    public bool IsUsable(Memory<float> gradient) => scan.IsUsable(runner, workspace, gradient);
+    public double IsUsable(Memory<float> gradient) => scan.IsUsable(runner, workspace, gradient) ? 1 : 0;
 
     /// <inheritdoc/>
     public double FactoredSquareMeans(Memory<float> gradient, Factored<Memory<float>> v, float eps1, double beta2) =>
         factoredSquareMeans.Execute(runner, workspace, gradient, eps1, beta2, new FactoredMoment(v));
 
     /// <inheritdoc/>
-    public bool MeansAreFinite(Factored<Memory<float>> x) => new FactoredMoment(x).MeansAreFinite();
+    public double MeansAreFinite(Factored<Memory<float>> x) => new FactoredMoment(x).MeansAreFinite() ? 1 : 0;
+
+    /// <inheritdoc/>
+    public int FirstRefused(ReadOnlySpan<double> verdicts)
+    {
+        for (int i = 0; i < verdicts.Length; i++)
+            if (verdicts[i] == 0) return i;
+        return -1;
+    }
 
     /// <inheritdoc/>
     public void CommitFactored(Factored<Memory<float>> x, double beta) => new FactoredMoment(x).Commit(beta);

@@ -44,7 +44,7 @@ public sealed class AdafactorRule : UpdateRule<AdafactorOptions>
     }
 
     /// <inheritdoc/>
-    public override bool Inspect<TTensor, TScalar>(IKernels<TTensor, TScalar> k, TensorStep<TTensor, TScalar> t, AdafactorOptions o, long step)
+    public override TScalar Inspect<TTensor, TScalar>(IKernels<TTensor, TScalar> k, TensorStep<TTensor, TScalar> t, AdafactorOptions o, long step)
     {
         if (o.Beta1 is not null && !t.Has("exp_avg"))
             throw new InvalidOperationException(

@@ -11,6 +11,6 @@ public abstract class AdamMomentsRule<TOptions> : UpdateRule<TOptions> where TOp
         [new("exp_avg", shape.ToArray()), new("exp_avg_sq", shape.ToArray())];
 
     /// <inheritdoc/>
-    public sealed override bool Inspect<TTensor, TScalar>(IKernels<TTensor, TScalar> kernels, TensorStep<TTensor, TScalar> tensor, TOptions options,
+    public sealed override TScalar Inspect<TTensor, TScalar>(IKernels<TTensor, TScalar> kernels, TensorStep<TTensor, TScalar> tensor, TOptions options,
         long step) => kernels.IsUsable(tensor.Gradient);
 }

@@ -31,7 +31,7 @@ public sealed class CameRule : UpdateRule<CameOptions>
             : [new("exp_avg", shape.ToArray()), new("exp_avg_sq", shape.ToArray())];
 
     /// <inheritdoc/>
-    public override bool Inspect<TTensor, TScalar>(IKernels<TTensor, TScalar> k, TensorStep<TTensor, TScalar> t, CameOptions o, long step)
+    public override TScalar Inspect<TTensor, TScalar>(IKernels<TTensor, TScalar> k, TensorStep<TTensor, TScalar> t, CameOptions o, long step)
     {
         if (!t.IsFactored) return k.IsUsable(t.Gradient);
         // Pass 1: the means of g² + ε1 that r_t and c_t will take in, and Σ u_t² of the update they will give.

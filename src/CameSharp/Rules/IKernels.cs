@@ -20,8 +20,11 @@ public interface IKernels<TTensor, TScalar>
     /// <summary>Prepares any scratch a tensor of <paramref name="shape"/> will need, so that steps do not allocate.</summary>
     void Reserve(ReadOnlySpan<int> shape);
 
-    /// <summary>True when every element of <paramref name="gradient"/> is finite and so is its square in float32.</summary>
-    bool IsUsable(TTensor gradient);
+    /// <summary>
+    /// A verdict, 1 when every element of <paramref name="gradient"/> is finite and so is its square in float32, else 0.
+    /// Verdicts stay with the backend until <see cref="FirstRefused"/> reads them all at once.
+    /// </summary>
+    TScalar IsUsable(TTensor gradient);
 
     /// <summary>
     /// Reads g and v's EMAs only: this step's row and column means of g² + ε1 into <paramref name="v"/>'s scratch, and
@@ -30,8 +33,14 @@ public interface IKernels<TTensor, TScalar>
     /// </summary>
     TScalar FactoredSquareMeans(TTensor gradient, Factored<TTensor> v, float eps1, double beta2);
 
-    /// <summary>True when every mean in <paramref name="x"/>'s scratch (before <see cref="CommitFactored"/>) is finite.</summary>
-    bool MeansAreFinite(Factored<TTensor> x);
+    /// <summary>A verdict, 1 when every mean in <paramref name="x"/>'s scratch (before <see cref="CommitFactored"/>) is finite, else 0.</summary>
+    TScalar MeansAreFinite(Factored<TTensor> x);
+
+    /// <summary>
+    /// The index of the first verdict that is 0, or −1 when all are 1. The one place a step reads verdicts on the host:
+    /// a device backend waits here once a step, not once a tensor.
+    /// </summary>
+    int FirstRefused(ReadOnlySpan<TScalar> verdicts);
 
     /// <summary>
     /// Folds this step's means into the EMAs, row ← β·row + (1 − β)·means (likewise the column), then leaves in the

@@ -21,14 +21,15 @@ public abstract class UpdateRule<TOptions> where TOptions : OptimizerOptions
 
     /// <summary>
     /// Reads the gradient, before any parameter or state changes, and may leave statistics of it for
-    /// <see cref="Update"/> in the scratch and <see cref="TensorStep{TTensor, TScalar}.Pending"/>. Returns false when
-    /// the gradient cannot be used (non-finite); the caller then takes no step.
+    /// <see cref="Update"/> in the scratch and <see cref="TensorStep{TTensor, TScalar}.Pending"/>. Returns the backend's
+    /// verdict on the gradient (1 usable, 0 not: non-finite); the caller reads every tensor's verdict with
+    /// <see cref="IKernels{TTensor, TScalar}.FirstRefused"/> and takes no step if any is 0.
     /// </summary>
     /// <param name="kernels">The backend.</param>
     /// <param name="tensor">The tensor's parameter, gradient and state.</param>
     /// <param name="options">Its group's hyperparameters.</param>
     /// <param name="step">t, the 1-based number of the step about to be taken.</param>
-    public abstract bool Inspect<TTensor, TScalar>(IKernels<TTensor, TScalar> kernels, TensorStep<TTensor, TScalar> tensor, TOptions options, long step);
+    public abstract TScalar Inspect<TTensor, TScalar>(IKernels<TTensor, TScalar> kernels, TensorStep<TTensor, TScalar> tensor, TOptions options, long step);
 
     /// <summary>Takes step <paramref name="step"/> (t, 1-based) after <see cref="Inspect"/> has accepted every gradient.</summary>
     public abstract void Update<TTensor, TScalar>(IKernels<TTensor, TScalar> kernels, TensorStep<TTensor, TScalar> tensor, TOptions options, long step);
