@@ -107,6 +107,8 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
         work.Clear();
         cpuVerdicts.Clear();
         torchVerdicts.Clear();
+        cpu.BeginStep();
+        torchOps.BeginStep();
         FastPathParameters = 0;
         // Every gradient is read before anything changes, as in the engine; each backend reads its verdicts once.
         foreach (var group in _parameter_groups)

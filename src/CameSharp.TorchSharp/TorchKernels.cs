@@ -15,6 +15,11 @@ internal sealed class TorchKernels : Engine.IKernels<Tensor, Tensor>
     {
     }
 
+    /// <remarks>Scalars are 0-d tensors that the step's dispose scope releases: nothing to recycle.</remarks>
+    public void BeginStep()
+    {
+    }
+
     public Tensor IsUsable(Tensor gradient) =>
         // Two read-only reductions rather than abs() (a full-size temporary): max and min propagate NaN.
         torch.maximum(gradient.max(), gradient.min().neg()).square().isfinite();

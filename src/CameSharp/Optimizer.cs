@@ -172,6 +172,7 @@ public abstract partial class Optimizer<TOptions> : Optimizer where TOptions : O
         createdThisStep.Clear();
         inspected.Clear();
         verdicts.Clear();
+        Kernels.BeginStep();
         try
         {
             foreach (var group in groups)

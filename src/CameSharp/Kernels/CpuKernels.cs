@@ -42,6 +42,12 @@ public sealed class CpuKernels : IKernels<Memory<float>, double>, IDisposable
     public void Reserve(ReadOnlySpan<int> shape) => workspace.Reserve(shape);
 
     /// <inheritdoc/>
+    /// <remarks>Scalars are host doubles, owned by the caller: nothing to recycle.</remarks>
+    public void BeginStep()
+    {
+    }
+
+    /// <inheritdoc/>
     public double IsUsable(Memory<float> gradient) => scan.IsUsable(runner, workspace, gradient) ? 1 : 0;
 
     /// <inheritdoc/>

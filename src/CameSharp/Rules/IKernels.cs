@@ -21,6 +21,12 @@ public interface IKernels<TTensor, TScalar>
     void Reserve(ReadOnlySpan<int> shape);
 
     /// <summary>
+    /// Marks the start of a step, before its first <c>Inspect</c>: scalars of earlier steps are no longer used, so a
+    /// backend that keeps scalars in slots of its own may reuse them.
+    /// </summary>
+    void BeginStep();
+
+    /// <summary>
     /// A verdict, 1 when every element of <paramref name="gradient"/> is finite and so is its square in float32, else 0.
     /// Verdicts stay with the backend until <see cref="FirstRefused"/> reads them all at once.
     /// </summary>
