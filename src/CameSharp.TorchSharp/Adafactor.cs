@@ -19,8 +19,8 @@ public sealed class Adafactor : CameSharpOptimizer<Engine.AdafactorOptions>, IBe
     /// <summary>(β1, 0): β1 of the defaults (0 without momentum); β2 follows decay_rate and cannot be set.</summary>
     public (double, double) Betas
     {
-        get => (((Options)_defaults).beta1 ?? 0, 0);
-        set { if (((Options)_defaults).beta1 is not null) ((Options)_defaults).beta1 = value.Item1; }
+        get => ((Options)_defaults).Betas;
+        set => ((Options)_defaults).Betas = value;
     }
 
     /// <summary>Adafactor's hyperparameters for a param group; null takes the optimizer's default, then transformers'.</summary>
@@ -44,22 +44,22 @@ public sealed class Adafactor : CameSharpOptimizer<Engine.AdafactorOptions>, IBe
         public bool? relative_step;
         /// <summary>Warm the relative step up from 1e-6 (default false).</summary>
         public bool? warmup_init;
+
+        /// <inheritdoc cref="Adafactor.Betas"/>
+        internal override (double, double) Betas
+        {
+            get => (beta1 ?? 0, 0);
+            set { if (beta1 is not null) beta1 = value.Item1; }
+        }
     }
 
     /// <summary>A param group of Adafactor.</summary>
-    public sealed class ParamGroup : global::TorchSharp.Modules.ParamGroup<Options>, IBetas
+    public sealed class ParamGroup : CameSharpParamGroup<Options, Engine.AdafactorOptions>
     {
         /// <summary>An empty group.</summary>
         public ParamGroup() { }
 
         /// <summary>A group of <paramref name="parameters"/> with <paramref name="options"/> (null fields take the optimizer's defaults).</summary>
-        public ParamGroup(IEnumerable<Parameter> parameters, Options? options = null) : base(parameters, options ?? new Options()) { }
-
-        /// <summary>(β1, 0); see <see cref="Adafactor.Betas"/>.</summary>
-        public (double, double) Betas
-        {
-            get => (Options.beta1 ?? 0, 0);
-            set { if (Options.beta1 is not null) Options.beta1 = value.Item1; }
-        }
+        public ParamGroup(IEnumerable<Parameter> parameters, Options? options = null) : base(parameters, options) { }
     }
 }

@@ -19,8 +19,8 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
     /// <summary>(β1, β2) of the defaults, for schedulers that cycle momentum (OneCycleLR).</summary>
     public (double, double) Betas
     {
-        get => (((Options)_defaults).beta1!.Value, ((Options)_defaults).beta2!.Value);
-        set => (((Options)_defaults).beta1, ((Options)_defaults).beta2) = value;
+        get => ((Options)_defaults).Betas;
+        set => ((Options)_defaults).Betas = value;
     }
 
     /// <summary>CAME's hyperparameters for a param group; null takes the optimizer's default, then the paper's.</summary>
@@ -42,22 +42,21 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
         public double? weight_decay;
         /// <summary>Adam-style bias correction of m, v and the instability where they are used (default false: the official algorithm).</summary>
         public bool? bias_correction;
+
+        internal override (double, double) Betas
+        {
+            get => (beta1!.Value, beta2!.Value);
+            set => (beta1, beta2) = value;
+        }
     }
 
     /// <summary>A param group of CAME.</summary>
-    public sealed class ParamGroup : global::TorchSharp.Modules.ParamGroup<Options>, IBetas
+    public sealed class ParamGroup : CameSharpParamGroup<Options, Engine.CameOptions>
     {
         /// <summary>An empty group.</summary>
         public ParamGroup() { }
 
         /// <summary>A group of <paramref name="parameters"/> with <paramref name="options"/> (null fields take the optimizer's defaults).</summary>
-        public ParamGroup(IEnumerable<Parameter> parameters, Options? options = null) : base(parameters, options ?? new Options()) { }
-
-        /// <summary>(β1, β2), for schedulers that cycle momentum.</summary>
-        public (double, double) Betas
-        {
-            get => (Options.beta1!.Value, Options.beta2!.Value);
-            set => (Options.beta1, Options.beta2) = value;
-        }
+        public ParamGroup(IEnumerable<Parameter> parameters, Options? options = null) : base(parameters, options) { }
     }
 }

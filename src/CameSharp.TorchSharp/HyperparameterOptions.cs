@@ -21,6 +21,9 @@ public abstract class HyperparameterOptions<TSelf, TEngineOptions> : OptimizerOp
     /// <summary>The fields of <typeparamref name="TSelf"/> bound to the declarations, once per type.</summary>
     internal static OptionsBinder<TEngineOptions, TSelf> Binder { get; } = new();
 
+    /// <summary>(β1, β2) as the optimizer exposes them through <c>IBetas</c>, for schedulers that cycle momentum.</summary>
+    internal abstract (double, double) Betas { get; set; }
+
     /// <inheritdoc/>
     public override void SaveStateDict(BinaryWriter writer) => Binder.Save(writer, (TSelf)this);
 

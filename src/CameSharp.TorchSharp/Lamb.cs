@@ -15,8 +15,8 @@ public sealed class Lamb : CameSharpOptimizer<Engine.LambOptions>, IBetas
     /// <summary>(β1, β2) of the defaults.</summary>
     public (double, double) Betas
     {
-        get => (((Options)_defaults).beta1!.Value, ((Options)_defaults).beta2!.Value);
-        set => (((Options)_defaults).beta1, ((Options)_defaults).beta2) = value;
+        get => ((Options)_defaults).Betas;
+        set => ((Options)_defaults).Betas = value;
     }
 
     /// <summary>LAMB's hyperparameters for a param group; null takes the optimizer's default, then apex's.</summary>
@@ -30,22 +30,21 @@ public sealed class Lamb : CameSharpOptimizer<Engine.LambOptions>, IBetas
         public double? eps;
         /// <summary>λ, added to the direction before the trust ratio (default 0.01).</summary>
         public double? weight_decay;
+
+        internal override (double, double) Betas
+        {
+            get => (beta1!.Value, beta2!.Value);
+            set => (beta1, beta2) = value;
+        }
     }
 
     /// <summary>A param group of LAMB.</summary>
-    public sealed class ParamGroup : global::TorchSharp.Modules.ParamGroup<Options>, IBetas
+    public sealed class ParamGroup : CameSharpParamGroup<Options, Engine.LambOptions>
     {
         /// <summary>An empty group.</summary>
         public ParamGroup() { }
 
         /// <summary>A group of <paramref name="parameters"/> with <paramref name="options"/> (null fields take the optimizer's defaults).</summary>
-        public ParamGroup(IEnumerable<Parameter> parameters, Options? options = null) : base(parameters, options ?? new Options()) { }
-
-        /// <summary>(β1, β2), for schedulers that cycle momentum.</summary>
-        public (double, double) Betas
-        {
-            get => (Options.beta1!.Value, Options.beta2!.Value);
-            set => (Options.beta1, Options.beta2) = value;
-        }
+        public ParamGroup(IEnumerable<Parameter> parameters, Options? options = null) : base(parameters, options) { }
     }
 }

@@ -8,39 +8,18 @@ namespace CameSharp.Kernels;
 /// optional momentum m ← β1·m + (1 − β1)·u (then u = m), and p ← p − decay·p − u (decay = η·λ).
 /// <see cref="FactoredAdafactorStep"/> runs the same elements a row at a time.
 /// </summary>
-internal sealed class AdafactorStep : ChunkJob
+internal sealed class AdafactorStep : ModalFlatPass<AdafactorStep.Arguments>
 {
-    private FlatLayout layout;
-    private Memory<float> param, grad, secondMoment, expAvg;
-    private double beta1;
-    private float scale, decay;
-
     /// <summary>Steps with momentum when <paramref name="momentum"/> is not empty.</summary>
     public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, Memory<float> v, float updateScale,
-        Memory<float> momentum, double b1, float weightDecay)
-    {
-        layout = new FlatLayout(parameter.Length);
-        param = parameter;
-        grad = gradient;
-        secondMoment = v;
-        scale = updateScale;
-        expAvg = momentum;
-        beta1 = b1;
-        decay = -weightDecay;
-        runner.Run(this, layout.ChunkCount);
-    }
+        Memory<float> momentum, double b1, float weightDecay) =>
+        Run(runner, parameter.Length, new(parameter, gradient, v, updateScale, momentum, b1, -weightDecay));
 
-    public override void Run(int chunk)
-    {
-        var (start, count) = layout.Range(chunk);
-        Span<float> p = param.Span.Slice(start, count);
-        ReadOnlySpan<float> g = grad.Span.Slice(start, count);
-        ReadOnlySpan<float> v = secondMoment.Span.Slice(start, count);
-        if (expAvg.IsEmpty)
-            Update<RsqrtOf, Off>(p, g, v, scale, default, beta1, decay);
-        else
-            Update<RsqrtOf, On>(p, g, v, scale, expAvg.Span.Slice(start, count), beta1, decay);
-    }
+    protected override bool IsOn(in Arguments a) => !a.ExpAvg.IsEmpty;
+
+    protected override void Run<TMomentum>(FlatChunk chunk, in Arguments a) =>
+        Update<RsqrtOf, TMomentum>(chunk.Of(a.Parameter), chunk.Of(a.Gradient), chunk.Of(a.SecondMoment), a.Scale,
+            TMomentum.IsOn ? chunk.Of(a.ExpAvg) : default, a.Beta1, a.Decay);
 
     /// <summary>
     /// The step over a span: u_j = scale · d_j · g_j, d being <typeparamref name="TDenominator"/> over
@@ -76,4 +55,7 @@ internal sealed class AdafactorStep : ChunkJob
         pv += decay * pv;
         TLanes.Store(pv - u, p, j);
     }
+
+    internal readonly record struct Arguments(Memory<float> Parameter, Memory<float> Gradient, Memory<float> SecondMoment, float Scale,
+        Memory<float> ExpAvg, double Beta1, float Decay);
 }

@@ -8,58 +8,38 @@ namespace CameSharp.Kernels;
 /// p ← p − (η / (1 − β1^t)) · m / (sqrt(v) / sqrt(1 − β2^t) + ε). At η = 0 the moments advance and p is not written,
 /// so that it stays bitwise as it was (the formula would turn −0 into +0, or 0·∞ into NaN where v and ε are 0).
 /// </summary>
-internal sealed class AdamWStep : ChunkJob
+internal sealed class AdamWStep : ModalFlatPass<AdamWStep.Arguments>
 {
-    private FlatLayout layout;
-    private Memory<float> param, grad, expAvg, expAvgSq;
-    private float decayFactor, oneMinusBeta1, beta2, oneMinusBeta2, stepSize, bc2Sqrt, eps;
-    private bool moveParameters;
-
     public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, Memory<float> m, Memory<float> v,
-        float decay, double b1, double b2, float alpha, float correction2Sqrt, float epsilon, bool move)
-    {
-        layout = new FlatLayout(parameter.Length);
-        param = parameter;
-        grad = gradient;
-        expAvg = m;
-        expAvgSq = v;
-        decayFactor = decay;
-        oneMinusBeta1 = (float)(1 - b1);
-        beta2 = (float)b2;
-        oneMinusBeta2 = (float)(1 - b2);
-        stepSize = alpha;
-        bc2Sqrt = correction2Sqrt;
-        eps = epsilon;
-        moveParameters = move;
-        runner.Run(this, layout.ChunkCount);
-    }
+        float decay, double b1, double b2, float alpha, float correction2Sqrt, float epsilon, bool move) =>
+        Run(runner, parameter.Length,
+            new(parameter, gradient, m, v, decay, (float)(1 - b1), (float)b2, (float)(1 - b2), alpha, correction2Sqrt, epsilon, move));
 
-    public override void Run(int chunk)
-    {
-        if (moveParameters) Run<On>(chunk);
-        else Run<Off>(chunk);
-    }
+    protected override bool IsOn(in Arguments a) => a.MoveParameters;
 
-    private void Run<TMove>(int chunk) where TMove : struct, ISwitch
+    protected override void Run<TMove>(FlatChunk chunk, in Arguments a)
     {
-        var (start, count) = layout.Range(chunk);
-        Span<float> p = param.Span.Slice(start, count);
-        ReadOnlySpan<float> g = grad.Span.Slice(start, count);
-        Span<float> m = expAvg.Span.Slice(start, count);
-        Span<float> v = expAvgSq.Span.Slice(start, count);
-        var decay = new Vector<float>(decayFactor);
-        var w1 = new Vector<float>(oneMinusBeta1);
-        var b2 = new Vector<float>(beta2);
-        var w2 = new Vector<float>(oneMinusBeta2);
-        var alpha = new Vector<float>(stepSize);
-        var bc2 = new Vector<float>(bc2Sqrt);
-        var epsv = new Vector<float>(eps);
-        int j = 0;
+        Span<float> p = chunk.Of(a.Parameter);
+        ReadOnlySpan<float> g = chunk.Of(a.Gradient);
+        Span<float> m = chunk.Of(a.ExpAvg);
+        Span<float> v = chunk.Of(a.ExpAvgSq);
+        var decay = new Vector<float>(a.DecayFactor);
+        var w1 = new Vector<float>(a.OneMinusBeta1);
+        var b2 = new Vector<float>(a.Beta2);
+        var w2 = new Vector<float>(a.OneMinusBeta2);
+        var alpha = new Vector<float>(a.StepSize);
+        var bc2 = new Vector<float>(a.Correction2Sqrt);
+        var epsv = new Vector<float>(a.Eps);
+        int j = 0, count = chunk.Count;
         for (; j <= count - Simd.Width; j += Simd.Width)
             Step<FullLanes, TMove>(p, g, m, v, j, decay, w1, b2, w2, alpha, bc2, epsv);
         if (j < count)
             Step<TailLanes, TMove>(p, g, m, v, j, decay, w1, b2, w2, alpha, bc2, epsv);
     }
+
+    internal readonly record struct Arguments(Memory<float> Parameter, Memory<float> Gradient, Memory<float> ExpAvg, Memory<float> ExpAvgSq,
+        float DecayFactor, float OneMinusBeta1, float Beta2, float OneMinusBeta2, float StepSize, float Correction2Sqrt, float Eps,
+        bool MoveParameters);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Step<TLanes, TMove>(Span<float> p, ReadOnlySpan<float> g, Span<float> m, Span<float> v, int j, Vector<float> decayFactor,

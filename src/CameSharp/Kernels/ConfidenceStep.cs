@@ -7,36 +7,23 @@ namespace CameSharp.Kernels;
 /// CAME's last pass: decoupled weight decay p ← p − η·λ·p, then p ← p − α · m · rsqrt(S) with the instability S in
 /// its rank-1 factored form; α is η, times the bias corrections when they are on.
 /// </summary>
-internal sealed class ConfidenceStep : ChunkJob
+internal sealed class ConfidenceStep : FactoredPass<ConfidenceStep.Arguments>
 {
-    private FactoredLayout layout;
-    private Memory<float> param, expAvg, rowFactor, colFactor;
-    private float stepSize, decay;
-
     public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> momentum, FactoredMoment instability, float learningRate,
-        float weightDecay, float alpha)
-    {
-        layout = instability.Layout;
-        param = parameter;
-        expAvg = momentum;
-        rowFactor = instability.RowFactor;
-        colFactor = instability.ColFactor;
-        stepSize = alpha;
-        decay = -learningRate * weightDecay;
-        runner.Run(this, layout.ChunkCount);
-    }
+        float weightDecay, float alpha) =>
+        Run(runner, instability.Layout, new(parameter, momentum, instability.RowFactor, instability.ColFactor, alpha, -learningRate * weightDecay));
 
-    public override void Run(int chunk)
+    protected override void Run(int chunk, in FactoredLayout layout, in Arguments a)
     {
         var (firstBatch, endBatch, firstRow, endRow) = layout.Range(chunk);
         int cols = layout.Cols;
-        var alpha = new Vector<float>(stepSize);
-        var decayv = new Vector<float>(decay);
-        Span<float> allP = param.Span;
-        ReadOnlySpan<float> allM = expAvg.Span, rowFactors = rowFactor.Span;
+        var alpha = new Vector<float>(a.StepSize);
+        var decayv = new Vector<float>(a.Decay);
+        Span<float> allP = a.Parameter.Span;
+        ReadOnlySpan<float> allM = a.ExpAvg.Span, rowFactors = a.RowFactor.Span;
         for (int b = firstBatch; b < endBatch; b++)
         {
-            ReadOnlySpan<float> c = colFactor.Span.Slice(b * cols, cols);
+            ReadOnlySpan<float> c = a.ColFactor.Span.Slice(b * cols, cols);
             for (int i = firstRow; i < endRow; i++)
             {
                 int offset = layout.RowOffset(b, i);
@@ -60,4 +47,7 @@ internal sealed class ConfidenceStep : ChunkJob
         pv += decay * pv;
         TLanes.Store(pv - r * TLanes.Load(c, j) * TLanes.Load(m, j) * alpha, p, j);
     }
+
+    internal readonly record struct Arguments(Memory<float> Parameter, Memory<float> ExpAvg, Memory<float> RowFactor, Memory<float> ColFactor,
+        float StepSize, float Decay);
 }

@@ -4,52 +4,40 @@ namespace CameSharp.Kernels;
 /// Adafactor's last pass over a factored tensor: <see cref="AdafactorStep.Update"/> row by row, the row's factor folded
 /// into the scale (scale = η · clip · r_i) and the column factors as the denominator.
 /// </summary>
-internal sealed class FactoredAdafactorStep : ChunkJob
+internal sealed class FactoredAdafactorStep : FactoredPass<FactoredAdafactorStep.Arguments>
 {
-    private FactoredLayout layout;
-    private Memory<float> param, grad, expAvg, rowFactor, colFactor;
-    private double beta1;
-    private float scale, decay;
-
     /// <summary>Steps with momentum when <paramref name="momentum"/> is not empty.</summary>
     public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, FactoredMoment secondMoment,
-        float updateScale, Memory<float> momentum, double b1, float weightDecay)
+        float updateScale, Memory<float> momentum, double b1, float weightDecay) =>
+        Run(runner, secondMoment.Layout,
+            new(parameter, gradient, secondMoment.RowFactor, secondMoment.ColFactor, updateScale, momentum, b1, -weightDecay));
+
+    protected override void Run(int chunk, in FactoredLayout layout, in Arguments a)
     {
-        layout = secondMoment.Layout;
-        param = parameter;
-        grad = gradient;
-        rowFactor = secondMoment.RowFactor;
-        colFactor = secondMoment.ColFactor;
-        scale = updateScale;
-        expAvg = momentum;
-        beta1 = b1;
-        decay = -weightDecay;
-        runner.Run(this, layout.ChunkCount);
+        if (a.ExpAvg.IsEmpty) Run<Off>(chunk, layout, a);
+        else Run<On>(chunk, layout, a);
     }
 
-    public override void Run(int chunk)
-    {
-        if (expAvg.IsEmpty) Run<Off>(chunk);
-        else Run<On>(chunk);
-    }
-
-    private void Run<TMomentum>(int chunk) where TMomentum : struct, ISwitch
+    private static void Run<TMomentum>(int chunk, in FactoredLayout layout, in Arguments a) where TMomentum : struct, ISwitch
     {
         var (firstBatch, endBatch, firstRow, endRow) = layout.Range(chunk);
         int cols = layout.Cols;
-        ReadOnlySpan<float> rowFactors = rowFactor.Span;
-        Span<float> allP = param.Span, allM = expAvg.Span;
-        ReadOnlySpan<float> allG = grad.Span;
+        ReadOnlySpan<float> rowFactors = a.RowFactor.Span;
+        Span<float> allP = a.Parameter.Span, allM = a.ExpAvg.Span;
+        ReadOnlySpan<float> allG = a.Gradient.Span;
         for (int b = firstBatch; b < endBatch; b++)
         {
-            ReadOnlySpan<float> c = colFactor.Span.Slice(b * cols, cols);
+            ReadOnlySpan<float> c = a.ColFactor.Span.Slice(b * cols, cols);
             for (int i = firstRow; i < endRow; i++)
             {
                 int offset = layout.RowOffset(b, i);
-                float rowScale = rowFactors[b * layout.Rows + i] * scale;
+                float rowScale = rowFactors[b * layout.Rows + i] * a.Scale;
                 AdafactorStep.Update<Factors, TMomentum>(allP.Slice(offset, cols), allG.Slice(offset, cols), c, rowScale,
-                    TMomentum.IsOn ? allM.Slice(offset, cols) : default, beta1, decay);
+                    TMomentum.IsOn ? allM.Slice(offset, cols) : default, a.Beta1, a.Decay);
             }
         }
     }
+
+    internal readonly record struct Arguments(Memory<float> Parameter, Memory<float> Gradient, Memory<float> RowFactor, Memory<float> ColFactor,
+        float Scale, Memory<float> ExpAvg, double Beta1, float Decay);
 }

@@ -7,47 +7,30 @@ namespace CameSharp.Kernels;
 /// LAMB's first pass: m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g², with Σ r² and Σ p² of the direction r
 /// (<see cref="LambDirectionFormula"/>), which is not stored: <see cref="LambStep"/> recomputes it.
 /// </summary>
-internal sealed class LambMoments : ChunkJob
+internal sealed class LambMoments : FlatPass<LambMoments.Arguments>
 {
-    private FlatLayout layout;
-    private Memory<float> param, grad, expAvg, expAvgSq;
-    private double[] sums = [];
-    private float beta1, oneMinusBeta1, beta2, oneMinusBeta2;
-    private LambDirection direction;
-
     /// <summary>Updates the moments and returns (Σ r², Σ p²), each added per chunk and then in chunk order.</summary>
     public (double UpdateSquares, double ParameterSquares) Execute(KernelRunner runner, KernelWorkspace workspace, Memory<float> parameter,
         Memory<float> gradient, Memory<float> m, Memory<float> v, double b1, double b2, LambDirection lambDirection)
     {
-        layout = new FlatLayout(parameter.Length);
-        param = parameter;
-        grad = gradient;
-        expAvg = m;
-        expAvgSq = v;
-        sums = workspace.ChunkSums;
-        beta1 = (float)b1;
-        oneMinusBeta1 = (float)(1 - b1);
-        beta2 = (float)b2;
-        oneMinusBeta2 = (float)(1 - b2);
-        direction = lambDirection;
-        runner.Run(this, layout.ChunkCount);
-        return (workspace.Total(layout.ChunkCount, 0), workspace.Total(layout.ChunkCount, 1));
+        int chunks = Run(runner, parameter.Length, new(parameter, gradient, m, v, workspace.ChunkSums, (float)b1, (float)(1 - b1), (float)b2,
+            (float)(1 - b2), lambDirection));
+        return (workspace.Total(chunks, 0), workspace.Total(chunks, 1));
     }
 
-    public override void Run(int chunk)
+    protected override void Run(FlatChunk chunk, in Arguments a)
     {
-        var (start, count) = layout.Range(chunk);
-        ReadOnlySpan<float> p = param.Span.Slice(start, count);
-        ReadOnlySpan<float> g = grad.Span.Slice(start, count);
-        Span<float> m = expAvg.Span.Slice(start, count);
-        Span<float> v = expAvgSq.Span.Slice(start, count);
-        var r = new LambDirectionFormula(direction);
-        var b1 = new Vector<float>(beta1);
-        var w1 = new Vector<float>(oneMinusBeta1);
-        var b2 = new Vector<float>(beta2);
-        var w2 = new Vector<float>(oneMinusBeta2);
+        ReadOnlySpan<float> p = chunk.Of(a.Parameter);
+        ReadOnlySpan<float> g = chunk.Of(a.Gradient);
+        Span<float> m = chunk.Of(a.ExpAvg);
+        Span<float> v = chunk.Of(a.ExpAvgSq);
+        var r = new LambDirectionFormula(a.Direction);
+        var b1 = new Vector<float>(a.Beta1);
+        var w1 = new Vector<float>(a.OneMinusBeta1);
+        var b2 = new Vector<float>(a.Beta2);
+        var w2 = new Vector<float>(a.OneMinusBeta2);
         Vector<float> updateSquares = default, parameterSquares = default;
-        int j = 0;
+        int j = 0, count = chunk.Count;
         for (; j <= count - Simd.Width; j += Simd.Width)
             Update<FullLanes>(p, g, m, v, j, b1, w1, b2, w2, r, ref updateSquares, ref parameterSquares);
         double updateSum = Simd.Sum(updateSquares), parameterSum = Simd.Sum(parameterSquares);
@@ -58,8 +41,8 @@ internal sealed class LambMoments : ChunkJob
             updateSum += Simd.Sum(tailUpdates);
             parameterSum += Simd.Sum(tailParameters);
         }
-        sums[2 * chunk] = updateSum;
-        sums[2 * chunk + 1] = parameterSum;
+        a.Sums[2 * chunk.Index] = updateSum;
+        a.Sums[2 * chunk.Index + 1] = parameterSum;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -77,4 +60,8 @@ internal sealed class LambMoments : ChunkJob
         updateSquares += TLanes.Only(r * r, g.Length - j);
         parameterSquares += pv * pv;
     }
+
+    /// <summary>A run's arguments; <see cref="Sums"/> are the workspace's per-chunk sums: slot 0 of each chunk takes its Σ r², slot 1 its Σ p².</summary>
+    internal readonly record struct Arguments(Memory<float> Parameter, Memory<float> Gradient, Memory<float> ExpAvg, Memory<float> ExpAvgSq,
+        double[] Sums, float Beta1, float OneMinusBeta1, float Beta2, float OneMinusBeta2, LambDirection Direction);
 }

@@ -4,34 +4,20 @@ using System.Runtime.CompilerServices;
 namespace CameSharp.Kernels;
 
 /// <summary>LAMB's second pass: p ← p − scale · r, scale = η · trust, r recomputed from the moments as <see cref="LambMoments"/> formed it.</summary>
-internal sealed class LambStep : ChunkJob
+internal sealed class LambStep : FlatPass<LambStep.Arguments>
 {
-    private FlatLayout layout;
-    private Memory<float> param, expAvg, expAvgSq;
-    private LambDirection direction;
-    private float scale;
-
     public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> m, Memory<float> v, LambDirection lambDirection,
-        float stepScale)
-    {
-        layout = new FlatLayout(parameter.Length);
-        param = parameter;
-        expAvg = m;
-        expAvgSq = v;
-        direction = lambDirection;
-        scale = stepScale;
-        runner.Run(this, layout.ChunkCount);
-    }
+        float stepScale) =>
+        Run(runner, parameter.Length, new(parameter, m, v, lambDirection, stepScale));
 
-    public override void Run(int chunk)
+    protected override void Run(FlatChunk chunk, in Arguments a)
     {
-        var (start, count) = layout.Range(chunk);
-        Span<float> p = param.Span.Slice(start, count);
-        ReadOnlySpan<float> m = expAvg.Span.Slice(start, count);
-        ReadOnlySpan<float> v = expAvgSq.Span.Slice(start, count);
-        var r = new LambDirectionFormula(direction);
-        var s = new Vector<float>(scale);
-        int j = 0;
+        Span<float> p = chunk.Of(a.Parameter);
+        ReadOnlySpan<float> m = chunk.Of(a.ExpAvg);
+        ReadOnlySpan<float> v = chunk.Of(a.ExpAvgSq);
+        var r = new LambDirectionFormula(a.Direction);
+        var s = new Vector<float>(a.Scale);
+        int j = 0, count = chunk.Count;
         for (; j <= count - Simd.Width; j += Simd.Width)
             Step<FullLanes>(p, m, v, j, r, s);
         if (j < count)
@@ -45,4 +31,7 @@ internal sealed class LambStep : ChunkJob
         var pv = TLanes.Load(p, j);
         TLanes.Store(pv - scale * direction.Of(TLanes.Load(m, j), TLanes.Load(v, j), pv), p, j);
     }
+
+    internal readonly record struct Arguments(Memory<float> Parameter, Memory<float> ExpAvg, Memory<float> ExpAvgSq, LambDirection Direction,
+        float Scale);
 }

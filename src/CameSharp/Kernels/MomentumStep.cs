@@ -8,54 +8,35 @@ namespace CameSharp.Kernels;
 /// full second moment; m ← β1·m + (1 − β1)·u; p ← p − η·λ·p − α·m, α being η times any bias correction. When the
 /// parameters are not to move (η = 0), m alone is written.
 /// </summary>
-internal sealed class MomentumStep : ChunkJob
+internal sealed class MomentumStep : ModalFlatPass<MomentumStep.Arguments>
 {
-    private FlatLayout layout;
-    private Memory<float> param, grad, secondMoment, expAvg;
-    private bool moveParameters;
-    private float clip, beta1, oneMinusBeta1, stepSize, decay;
-
     public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, Memory<float> v, float clipScale,
-        Memory<float> momentum, double b1, float learningRate, float weightDecay, float alpha, bool move)
-    {
-        layout = new FlatLayout(parameter.Length);
-        param = parameter;
-        grad = gradient;
-        secondMoment = v;
-        clip = clipScale;
-        expAvg = momentum;
-        beta1 = (float)b1;
-        oneMinusBeta1 = (float)(1 - b1);
-        stepSize = alpha;
-        decay = -learningRate * weightDecay;
-        moveParameters = move;
-        runner.Run(this, layout.ChunkCount);
-    }
+        Memory<float> momentum, double b1, float learningRate, float weightDecay, float alpha, bool move) =>
+        Run(runner, parameter.Length,
+            new(parameter, gradient, v, clipScale, momentum, (float)b1, (float)(1 - b1), alpha, -learningRate * weightDecay, move));
 
-    public override void Run(int chunk)
-    {
-        if (moveParameters) Run<On>(chunk);
-        else Run<Off>(chunk);
-    }
+    protected override bool IsOn(in Arguments a) => a.MoveParameters;
 
-    private void Run<TMove>(int chunk) where TMove : struct, ISwitch
+    protected override void Run<TMove>(FlatChunk chunk, in Arguments a)
     {
-        var (start, count) = layout.Range(chunk);
-        Span<float> p = param.Span.Slice(start, count);
-        ReadOnlySpan<float> g = grad.Span.Slice(start, count);
-        ReadOnlySpan<float> v = secondMoment.Span.Slice(start, count);
-        Span<float> m = expAvg.Span.Slice(start, count);
-        var clipv = new Vector<float>(clip);
-        var b1 = new Vector<float>(beta1);
-        var w1 = new Vector<float>(oneMinusBeta1);
-        var alpha = new Vector<float>(stepSize);
-        var decayv = new Vector<float>(decay);
-        int j = 0;
+        Span<float> p = chunk.Of(a.Parameter);
+        ReadOnlySpan<float> g = chunk.Of(a.Gradient);
+        ReadOnlySpan<float> v = chunk.Of(a.SecondMoment);
+        Span<float> m = chunk.Of(a.ExpAvg);
+        var clipv = new Vector<float>(a.Clip);
+        var b1 = new Vector<float>(a.Beta1);
+        var w1 = new Vector<float>(a.OneMinusBeta1);
+        var alpha = new Vector<float>(a.StepSize);
+        var decayv = new Vector<float>(a.Decay);
+        int j = 0, count = chunk.Count;
         for (; j <= count - Simd.Width; j += Simd.Width)
             Step<FullLanes, TMove>(p, g, v, m, j, clipv, b1, w1, alpha, decayv);
         if (j < count)
             Step<TailLanes, TMove>(p, g, v, m, j, clipv, b1, w1, alpha, decayv);
     }
+
+    internal readonly record struct Arguments(Memory<float> Parameter, Memory<float> Gradient, Memory<float> SecondMoment, float Clip,
+        Memory<float> ExpAvg, float Beta1, float OneMinusBeta1, float StepSize, float Decay, bool MoveParameters);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Step<TLanes, TMove>(Span<float> p, ReadOnlySpan<float> g, ReadOnlySpan<float> v, Span<float> m, int j,
