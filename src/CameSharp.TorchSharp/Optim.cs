@@ -79,4 +79,20 @@ public static class Optim
     public static Lamb Lamb(IEnumerable<Lamb.ParamGroup> groups, double? lr = null, double? beta1 = null, double? beta2 = null,
         double? eps = null, double? weight_decay = null) =>
         new(groups, new Lamb.Options { LearningRate = lr, beta1 = beta1, beta2 = beta2, eps = eps, weight_decay = weight_decay });
+
+    /// <summary>AdamW over <paramref name="parameters"/>, exactly as torch.optim.AdamW, in one fused pass.</summary>
+    /// <param name="parameters">The parameters to optimize.</param>
+    /// <param name="lr">Learning rate η (default 1e-3), in [0, ∞).</param>
+    /// <param name="beta1">β1 (default 0.9).</param>
+    /// <param name="beta2">β2 (default 0.999).</param>
+    /// <param name="eps">ε (default 1e-8).</param>
+    /// <param name="weight_decay">λ, decoupled weight decay (default 0.01).</param>
+    public static AdamW AdamW(IEnumerable<Parameter> parameters, double? lr = null, double? beta1 = null, double? beta2 = null,
+        double? eps = null, double? weight_decay = null) =>
+        AdamW([new AdamW.ParamGroup(parameters)], lr, beta1, beta2, eps, weight_decay);
+
+    /// <summary>AdamW over param groups; the arguments are the defaults of groups that leave a value unset.</summary>
+    public static AdamW AdamW(IEnumerable<AdamW.ParamGroup> groups, double? lr = null, double? beta1 = null, double? beta2 = null,
+        double? eps = null, double? weight_decay = null) =>
+        new(groups, new AdamW.Options { LearningRate = lr, beta1 = beta1, beta2 = beta2, eps = eps, weight_decay = weight_decay });
 }

@@ -33,6 +33,8 @@ public sealed class CameSharpOptimizerCheckpointTests : IDisposable
                 "came" or "came-bc" => Optim.Came([new Came.ParamGroup([Params[0], Params[2]]), new Came.ParamGroup([Params[1]], new Came.Options { weight_decay = 0 })],
                     lr: 1e-2, weight_decay: 0.01, bias_correction: name == "came-bc"),
                 "adafactor" => Optim.Adafactor([new Adafactor.ParamGroup(Params)], beta1: 0.9),
+                "adamw" => Optim.AdamW([new AdamW.ParamGroup([Params[0], Params[2]]), new AdamW.ParamGroup([Params[1]], new AdamW.Options { weight_decay = 0 })],
+                    lr: 1e-2),
                 _ => Optim.Lamb([new Lamb.ParamGroup(Params)], lr: 1e-2),
             };
             TorchTestData.SetFastPath(Optimizer, fast);
@@ -73,6 +75,8 @@ public sealed class CameSharpOptimizerCheckpointTests : IDisposable
     [InlineData("came-bc", false)]
     [InlineData("adafactor", true)]
     [InlineData("lamb", false)]
+    [InlineData("adamw", true)]
+    [InlineData("adamw", false)]
     public void Resuming_from_a_checkpoint_is_bitwise_identical(string name, bool fast)
     {
         using var straight = new Run(name, fast);

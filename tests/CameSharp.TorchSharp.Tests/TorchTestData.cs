@@ -20,6 +20,9 @@ internal static class TorchTestData
         _ => throw new NotSupportedException(options.GetType().Name),
     };
 
+    /// <summary>CameSharp's own AdamW (the engine's rule) for an AdamW options record.</summary>
+    public static AdamW CameSharpAdamW(IEnumerable<Parameter> ps, Engine.AdamWOptions o) => Optim.AdamW(ps, o.LearningRate, o.Beta1, o.Beta2, o.Eps, o.WeightDecay);
+
     public static void SetFastPath(optim.Optimizer optimizer, bool fast)
     {
         switch (optimizer)
@@ -27,6 +30,7 @@ internal static class TorchTestData
             case Came c: c.UseFastPath = fast; break;
             case Adafactor a: a.UseFastPath = fast; break;
             case Lamb l: l.UseFastPath = fast; break;
+            case AdamW w: w.UseFastPath = fast; break;
         }
     }
 
@@ -35,6 +39,7 @@ internal static class TorchTestData
         Came c => c.FastPathParameters,
         Adafactor a => a.FastPathParameters,
         Lamb l => l.FastPathParameters,
+        AdamW w => w.FastPathParameters,
         _ => 0,
     };
 

@@ -23,6 +23,7 @@ public sealed class ZeroLearningRateTests : IDisposable
     {
         "came" => Optim.Came(ps, lr: 1e-2, weight_decay: 0.01),
         "adafactor" => Optim.Adafactor(ps, lr: 1e-2, relative_step: false, scale_parameter: false, weight_decay: 0.01),
+        "adamw" => Optim.AdamW(ps, lr: 1e-2),
         _ => Optim.Lamb(ps, lr: 1e-2),
     };
 
@@ -36,6 +37,7 @@ public sealed class ZeroLearningRateTests : IDisposable
     {
         Came c => c.StateOf(p),
         Adafactor a => a.StateOf(p),
+        AdamW w => w.StateOf(p),
         _ => ((Lamb)opt).StateOf(p),
     };
 
@@ -47,6 +49,8 @@ public sealed class ZeroLearningRateTests : IDisposable
     [InlineData("came", false)]
     [InlineData("adafactor", true)]
     [InlineData("adafactor", false)]
+    [InlineData("adamw", true)]
+    [InlineData("adamw", false)]
     [InlineData("lamb", true)]
     [InlineData("lamb", false)]
     public void A_LambdaLR_warmup_from_0_steps_without_moving_the_parameters_at_first(string name, bool fast)

@@ -34,6 +34,8 @@ internal static class Steppers
         ("torchsharp-came-fast", 28, (set, threads) => new TorchStepper(set, threads, ps => Optim.Came(ps, lr: 1e-4), fast: true)),
         ("torchsharp-came-ops", 32, (set, threads) => new TorchStepper(set, threads, ps => Optim.Came(ps, lr: 1e-4), fast: false)),
         ("torchsharp-adamw", 28, (set, threads) => new TorchStepper(set, threads, ps => torch.optim.AdamW(ps, lr: 1e-4), fast: false)),
+        // CameSharp.TorchSharp's AdamW: the engine's scan and fused pass on the tensors' memory (as engine-adamw).
+        ("torchsharp-adamw-fused", 32, (set, threads) => new TorchStepper(set, threads, ps => Optim.AdamW(ps, lr: 1e-4), fast: true)),
         ("came-reference-port", 32, (set, threads) => new TorchStepper(set, threads, ps => new CameReferencePort(ps, lr: 1e-4), fast: false)),
     ];
 
@@ -103,6 +105,10 @@ internal static class Steppers
                 case CameSharp.TorchSharp.Came c:
                     c.UseFastPath = fast;
                     c.DegreeOfParallelism = threads;
+                    break;
+                case CameSharp.TorchSharp.AdamW w:
+                    w.UseFastPath = fast;
+                    w.DegreeOfParallelism = threads;
                     break;
             }
         }
