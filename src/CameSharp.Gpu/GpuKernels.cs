@@ -1,7 +1,6 @@
 using CameSharp.Gpu.Kernels;
 using ILGPU;
 using ILGPU.Runtime;
-using static CameSharp.Gpu.Kernels.GroupReduce;
 
 namespace CameSharp.Gpu;
 
@@ -67,13 +66,20 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, LambDirection, GpuScalar> lambStep;
 
     /// <summary>Compiles the kernels for <paramref name="accelerator"/>, which the caller owns and keeps alive while this backend is used.</summary>
-    public GpuKernels(Accelerator accelerator)
+    /// <param name="accelerator">The device.</param>
+    /// <param name="groupSize">
+    /// Threads a group: a power of two in [2, the accelerator's maximum]. Default 256, which fills a GPU's SMs with enough
+    /// groups to hide memory latency. Results depend on it (it fixes the reduction trees), so compare runs at one size;
+    /// a small size only serves ILGPU's CPU accelerator, whose barriers cost an OS thread switch per thread.
+    /// </param>
+    public GpuKernels(Accelerator accelerator, int groupSize = 256)
     {
         ArgumentNullException.ThrowIfNull(accelerator);
-        if (accelerator.MaxNumThreadsPerGroup < GroupSize)
-            throw new ArgumentException($"the accelerator runs at most {accelerator.MaxNumThreadsPerGroup} threads a group; the kernels need {GroupSize}.",
-                nameof(accelerator));
+        if (groupSize < 2 || (groupSize & (groupSize - 1)) != 0 || groupSize > accelerator.MaxNumThreadsPerGroup)
+            throw new ArgumentOutOfRangeException(nameof(groupSize), groupSize,
+                $"a power of two in [2, {accelerator.MaxNumThreadsPerGroup}] (the accelerator's most threads a group).");
         Accelerator = accelerator;
+        GroupSize = groupSize;
         slots = new ScalarSlots(accelerator);
         flatPartials = accelerator.Allocate1D<double>(2 * FlatPasses.MaxGroups);
         columnPartials = accelerator.Allocate1D<float>(1);
@@ -107,6 +113,9 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
             LambDirection, ArrayView<double>>(FlatPasses.LambMoments);
         lambStep = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, LambDirection, GpuScalar>(FlatPasses.LambStep);
     }
+
+    /// <summary>Threads a group.</summary>
+    public int GroupSize { get; }
 
     /// <summary>The accelerator the kernels run on; every tensor given to this backend lives in its memory.</summary>
     public Accelerator Accelerator { get; }
@@ -146,10 +155,10 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     public GpuScalar IsUsable(GpuTensor gradient)
     {
         var g = gradient.Elements;
-        int groups = FlatPasses.Groups(g.Length);
-        countUnusable(new KernelConfig(groups, GroupSize), g, flatPartials.View);
+        int groups = FlatGroups(g.Length);
+        countUnusable(Config(groups), g, flatPartials.View);
         var (slot, number) = slots.Take();
-        finishSums(new KernelConfig(1, GroupSize), flatPartials.View, groups, slot, default, 1);
+        finishSums(Config(1), flatPartials.View, groups, slot, default, 1);
         return GpuScalar.Of(ScalarTerm.Value(slot, 1), number);
     }
 
@@ -169,18 +178,18 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
             var partials = columnPartials.View.SubView(0, 2 * layout.PartialFloats);
             var sums = partials.SubView(0, layout.PartialFloats);
             var weighted = partials.SubView(layout.PartialFloats, layout.PartialFloats);
-            squareMeans(new KernelConfig(layout.Groups, GroupSize), gradient.Elements, views, rowWeights.View, sums, weighted, layout.Shape, eps1, ema);
-            combineColumns(new KernelConfig(Blocks((long)layout.Batches * layout.Cols), GroupSize), sums, weighted, views.ColFactor, weights,
+            squareMeans(Config(layout.Groups), gradient.Elements, views, rowWeights.View, sums, weighted, layout.Shape, eps1, ema);
+            combineColumns(Plain(Blocks((long)layout.Batches * layout.Cols)), sums, weighted, views.ColFactor, weights,
                 layout.Shape);
         }
         else
         {
-            squareMeans(new KernelConfig(layout.Groups, GroupSize), gradient.Elements, views, rowWeights.View, views.ColFactor, weights,
+            squareMeans(Config(layout.Groups), gradient.Elements, views, rowWeights.View, views.ColFactor, weights,
                 layout.Shape, eps1, ema);
         }
         var (squares, _) = slots.Take();
         var (verdict, number) = slots.Take();
-        finishSquareMeans(new KernelConfig(1, GroupSize), views, weights, layout.Shape, ema, squares, verdict);
+        finishSquareMeans(Config(1), views, weights, layout.Shape, ema, squares, verdict);
         checkedMeans = views.RowFactor;
         meansVerdict = GpuScalar.Of(ScalarTerm.Value(verdict, 1), number);
         return GpuScalar.Of(ScalarTerm.Value(squares, 1));
@@ -223,7 +232,7 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
         if (combine) pendingColumnSums = default;
         ArrayView<float> partials = (combine ? columnPartials.View.SubView(0, layout.PartialFloats) : columnPartials.View).AsContiguous();
         int groups = layout.Batches + Blocks((long)layout.Batches * layout.Cols);
-        commit(new KernelConfig(groups, GroupSize), views, partials, combine ? 1 : 0, layout.Shape, new EmaWeights(beta));
+        commit(Config(groups), views, partials, combine ? 1 : 0, layout.Shape, new EmaWeights(beta));
     }
 
     /// <inheritdoc/>
@@ -231,8 +240,8 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     public GpuScalar SecondMoment(GpuTensor gradient, GpuTensor v, double beta2, float eps1)
     {
         var g = gradient.Elements;
-        int groups = FlatPasses.Groups(g.Length);
-        secondMoment(new KernelConfig(groups, GroupSize), g, v.Elements, new EmaWeights(beta2), eps1, flatPartials.View);
+        int groups = FlatGroups(g.Length);
+        secondMoment(Config(groups), g, v.Elements, new EmaWeights(beta2), eps1, flatPartials.View);
         return Finish(groups);
     }
 
@@ -255,7 +264,7 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
         var layout = Layout(instability);
         var target = FactoredViews.Of(instability);
         ArrayView<float> sums = layout.Split ? columnPartials.View.SubView(0, layout.PartialFloats).AsContiguous() : target.ColFactor;
-        cameMomentum(new KernelConfig(layout.Groups, GroupSize), gradient.Elements, FactoredViews.Of(v), clip, m.Elements, new EmaWeights(beta1), eps2,
+        cameMomentum(Config(layout.Groups), gradient.Elements, FactoredViews.Of(v), clip, m.Elements, new EmaWeights(beta1), eps2,
             target, sums, layout.Shape);
         pendingColumnSums = layout.Split ? target.ColFactor : default;
     }
@@ -264,7 +273,7 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     public void ConfidenceStep(GpuTensor parameter, GpuTensor m, Factored<GpuTensor> instability, float lr, float weightDecay, float stepSize)
     {
         var p = parameter.Elements;
-        confidenceStep(new KernelConfig(FlatPasses.Groups(p.Length), GroupSize), p, m.Elements, FactoredViews.Of(instability),
+        confidenceStep(Plain(FlatGroups(p.Length)), p, m.Elements, FactoredViews.Of(instability),
             Layout(instability).Shape, -lr * weightDecay, stepSize);
     }
 
@@ -273,7 +282,7 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
         float weightDecay, float stepSize, bool moveParameters)
     {
         var g = gradient.Elements;
-        momentumStep(new KernelConfig(FlatPasses.Groups(g.Length), GroupSize), parameter.Elements, g, v.Elements, clip, m.Elements,
+        momentumStep(Plain(FlatGroups(g.Length)), parameter.Elements, g, v.Elements, clip, m.Elements,
             new EmaWeights(beta1), -lr * weightDecay, stepSize, moveParameters ? 1 : 0);
     }
 
@@ -282,7 +291,7 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
         double beta1, GpuScalar decay)
     {
         var p = parameter.Elements;
-        factoredAdafactorStep(new KernelConfig(FlatPasses.Groups(p.Length), GroupSize), p, gradient.Elements, FactoredViews.Of(v), scale,
+        factoredAdafactorStep(Plain(FlatGroups(p.Length)), p, gradient.Elements, FactoredViews.Of(v), scale,
             momentum ? m.Elements : default, new EmaWeights(beta1), decay, Layout(v).Shape);
     }
 
@@ -291,7 +300,7 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
         GpuScalar decay)
     {
         var p = parameter.Elements;
-        adafactorStep(new KernelConfig(FlatPasses.Groups(p.Length), GroupSize), p, gradient.Elements, v.Elements, scale,
+        adafactorStep(Plain(FlatGroups(p.Length)), p, gradient.Elements, v.Elements, scale,
             momentum ? m.Elements : default, new EmaWeights(beta1), decay);
     }
 
@@ -300,8 +309,8 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     public GpuScalar Rms(GpuTensor x)
     {
         var values = x.Elements;
-        int groups = FlatPasses.Groups(values.Length);
-        sumOfSquares(new KernelConfig(groups, GroupSize), values, flatPartials.View);
+        int groups = FlatGroups(values.Length);
+        sumOfSquares(Config(groups), values, flatPartials.View);
         var sum = Finish(groups);
         return GpuScalar.Of(new ScalarTerm(TermKind.Rms, sum.First.X, default, values.Length, 0, 0, double.NegativeInfinity));
     }
@@ -332,7 +341,7 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
         float stepSize, float correction2Sqrt, float eps, bool moveParameters)
     {
         var p = parameter.Elements;
-        adamWStep(new KernelConfig(FlatPasses.Groups(p.Length), GroupSize), p, gradient.Elements, m.Elements, v.Elements,
+        adamWStep(Plain(FlatGroups(p.Length)), p, gradient.Elements, m.Elements, v.Elements,
             new FlatPasses.AdamWConstants(decayFactor, beta1, beta2, stepSize, correction2Sqrt, eps, moveParameters));
     }
 
@@ -342,12 +351,12 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
         double beta1, double beta2, LambDirection direction)
     {
         var p = parameter.Elements;
-        int groups = FlatPasses.Groups(p.Length);
-        lambMoments(new KernelConfig(groups, GroupSize), p, gradient.Elements, m.Elements, v.Elements, new EmaWeights(beta1), new EmaWeights(beta2),
+        int groups = FlatGroups(p.Length);
+        lambMoments(Config(groups), p, gradient.Elements, m.Elements, v.Elements, new EmaWeights(beta1), new EmaWeights(beta2),
             direction, flatPartials.View);
         var (update, _) = slots.Take();
         var (parameters, _) = slots.Take();
-        finishSums(new KernelConfig(1, GroupSize), flatPartials.View, groups, update, parameters, 0);
+        finishSums(Config(1), flatPartials.View, groups, update, parameters, 0);
         return (GpuScalar.Of(ScalarTerm.Value(update, 1)), GpuScalar.Of(ScalarTerm.Value(parameters, 1)));
     }
 
@@ -364,7 +373,7 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     public void LambStep(GpuTensor parameter, GpuTensor m, GpuTensor v, LambDirection direction, double lr, GpuScalar trust)
     {
         var p = parameter.Elements;
-        lambStep(new KernelConfig(FlatPasses.Groups(p.Length), GroupSize), p, m.Elements, v.Elements, direction, Multiply(GpuScalar.Host(lr), trust));
+        lambStep(Plain(FlatGroups(p.Length)), p, m.Elements, v.Elements, direction, Multiply(GpuScalar.Host(lr), trust));
     }
 
     /// <summary>Frees the scratch and the scalar slots; the accelerator stays the caller's.</summary>
@@ -386,13 +395,21 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
         return layout;
     }
 
-    private static int Blocks(long threads) => (int)((threads + GroupSize - 1) / GroupSize);
+    private int Blocks(long threads) => (int)((threads + GroupSize - 1) / GroupSize);
+
+    private int FlatGroups(long length) => FlatPasses.Groups(length, GroupSize);
+
+    /// <summary>A launch of <paramref name="groups"/> groups, each with shared memory of one double a thread for its reductions.</summary>
+    private KernelConfig Config(int groups) => new(groups, GroupSize, SharedMemoryConfig.RequestDynamic<double>(GroupSize));
+
+    /// <summary>A launch of <paramref name="groups"/> groups for a kernel without reductions.</summary>
+    private KernelConfig Plain(int groups) => new(groups, GroupSize);
 
     /// <summary>The flat partials of <paramref name="groups"/> groups added in order into a new slot.</summary>
     private GpuScalar Finish(int groups)
     {
         var (slot, _) = slots.Take();
-        finishSums(new KernelConfig(1, GroupSize), flatPartials.View, groups, slot, default, 0);
+        finishSums(Config(1), flatPartials.View, groups, slot, default, 0);
         return GpuScalar.Of(ScalarTerm.Value(slot, 1));
     }
 

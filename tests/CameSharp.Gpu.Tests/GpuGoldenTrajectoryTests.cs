@@ -4,7 +4,8 @@ using Xunit.Abstractions;
 namespace CameSharp.Gpu.Tests;
 
 /// <summary>Every golden file through the unchanged rules on <see cref="GpuKernels"/>, on ILGPU's CPU accelerator.</summary>
-public sealed class GpuGoldenTrajectoryTests(ITestOutputHelper output)
+[Collection(CpuAcceleratorCollection.Name)]
+public sealed class GpuGoldenTrajectoryTests(CpuAcceleratorFixture device, ITestOutputHelper output)
 {
     [Theory]
     [MemberData(nameof(GoldenCases.Files), MemberType = typeof(GoldenCases))]
@@ -13,7 +14,7 @@ public sealed class GpuGoldenTrajectoryTests(ITestOutputHelper output)
         GoldenCases.AssertIsFile(file);
         var golden = GoldenTrajectory.Load(file);
         var options = golden.Options();
-        using var runner = RuleRunner.OnCpuAccelerator();
+        using var runner = RuleRunner.On(device.Accelerator);
         foreach (var p in golden.Params) runner.Add(p.Init, p.Shape);
         double worst = 0;
         for (int t = 0; t < golden.Steps.Count; t++)

@@ -2,7 +2,6 @@ using CameSharp.Gpu;
 using CameSharp.Kernels;
 using ILGPU;
 using ILGPU.Runtime;
-using ILGPU.Runtime.CPU;
 
 namespace CameSharp.Gpu.Tests;
 
@@ -15,8 +14,8 @@ internal abstract class RuleRunner : IDisposable
     private readonly List<float[]> parameters = [];
     private readonly List<int[]> shapes = [];
 
-    /// <summary>A runner over ILGPU's CPU accelerator emulating an NVIDIA GPU (warp 32, up to 1024 threads a group).</summary>
-    public static GpuRunner OnCpuAccelerator() => new();
+    /// <summary>A runner over <paramref name="accelerator"/>, which stays the caller's.</summary>
+    public static GpuRunner On(Accelerator accelerator) => new(accelerator);
 
     public static CpuRunner OnCpu() => new();
 
@@ -51,17 +50,16 @@ internal abstract class RuleRunner : IDisposable
     /// <summary>The rules on <see cref="GpuKernels"/>, tensors in the accelerator's memory.</summary>
     internal sealed class GpuRunner : RuleRunner
     {
-        private readonly Context context = Context.Create(b => b.CPU(CPUDeviceKind.Nvidia));
         private readonly Accelerator accelerator;
         private readonly GpuKernels kernels;
         private readonly List<MemoryBuffer1D<float, Stride1D.Dense>> buffers = [];
         private readonly List<TensorStep<GpuTensor, GpuScalar>> steps = [];
         private readonly List<MemoryBuffer1D<float, Stride1D.Dense>> gradientBuffers = [];
 
-        public GpuRunner()
+        public GpuRunner(Accelerator accelerator)
         {
-            accelerator = context.CreateCPUAccelerator(0);
-            kernels = new GpuKernels(accelerator);
+            this.accelerator = accelerator;
+            kernels = new GpuKernels(accelerator, CpuAcceleratorFixture.GroupSize);
         }
 
         public GpuKernels Kernels => kernels;
@@ -108,8 +106,6 @@ internal abstract class RuleRunner : IDisposable
         {
             kernels.Dispose();
             foreach (var b in buffers.Concat(gradientBuffers)) b.Dispose();
-            accelerator.Dispose();
-            context.Dispose();
         }
     }
 

@@ -21,7 +21,7 @@ internal static class FactoredPasses
     public static void SquareMeans(ArrayView<float> g, FactoredViews v, ArrayView<float> rowWeights, ArrayView<float> sums,
         ArrayView<float> weighted, MatrixShape s, float eps1, EmaWeights ema)
     {
-        var shared = SharedMemory.Allocate<float>(GroupSize);
+        var shared = SharedMemory.GetDynamic<double>();
         int t = Group.IdxX, cols = s.Cols;
         int batch = Grid.IdxX / s.RowBlocks, block = Grid.IdxX % s.RowBlocks;
         int firstRow = block * s.RowsPerBlock, endRow = Math.Min(s.Rows, firstRow + s.RowsPerBlock);
@@ -29,7 +29,7 @@ internal static class FactoredPasses
         {
             long offset = ((long)batch * s.Rows + i) * cols;
             float partial = 0;
-            for (int j = t; j < cols; j += GroupSize)
+            for (int j = t; j < cols; j += Group.DimX)
             {
                 float x = g[offset + j];
                 partial += x * x + eps1;
@@ -45,7 +45,7 @@ internal static class FactoredPasses
         }
         // Thread 0's row weights become visible to the whole group.
         Group.Barrier();
-        for (int j = t; j < cols; j += GroupSize)
+        for (int j = t; j < cols; j += Group.DimX)
         {
             float sum = 0, weightedSum = 0;
             for (int i = firstRow; i < endRow; i++)
@@ -98,20 +98,20 @@ internal static class FactoredPasses
     public static void FinishSquareMeans(FactoredViews v, ArrayView<float> columnWeights, MatrixShape s, EmaWeights ema,
         ArrayView<double> updateSquares, ArrayView<double> verdict)
     {
-        var shared = SharedMemory.Allocate<double>(GroupSize);
+        var shared = SharedMemory.GetDynamic<double>();
         int t = Group.IdxX;
         double total = 0, nonFinite = 0;
         for (int b = 0; b < s.Batches; b++)
         {
             double rowSum = 0, weightedSum = 0;
-            for (int i = t; i < s.Rows; i += GroupSize)
+            for (int i = t; i < s.Rows; i += Group.DimX)
             {
                 int row = b * s.Rows + i;
                 float mean = v.RowFactor[row];
                 if (!IsFinite(mean)) nonFinite += 1;
                 rowSum += ema.Of(v.Row[row], mean);
             }
-            for (int j = t; j < s.Cols; j += GroupSize)
+            for (int j = t; j < s.Cols; j += Group.DimX)
             {
                 int col = b * s.Cols + j;
                 float mean = v.ColFactor[col];
@@ -136,13 +136,13 @@ internal static class FactoredPasses
     /// </summary>
     public static void Commit(FactoredViews x, ArrayView<float> partials, int combine, MatrixShape s, EmaWeights ema)
     {
-        var shared = SharedMemory.Allocate<double>(GroupSize);
+        var shared = SharedMemory.GetDynamic<double>();
         int t = Group.IdxX;
         if (Grid.IdxX < s.Batches)
         {
             int b = Grid.IdxX;
             double sum = 0;
-            for (int i = t; i < s.Rows; i += GroupSize)
+            for (int i = t; i < s.Rows; i += Group.DimX)
             {
                 int row = b * s.Rows + i;
                 float e = ema.Of(x.Row[row], x.RowFactor[row]);
@@ -150,14 +150,14 @@ internal static class FactoredPasses
                 sum += e;
             }
             double mean = Sum(sum, shared) / s.Rows;
-            for (int i = t; i < s.Rows; i += GroupSize)
+            for (int i = t; i < s.Rows; i += Group.DimX)
             {
                 int row = b * s.Rows + i;
                 x.RowFactor[row] = (float)(1.0 / Math.Sqrt(x.Row[row] / mean));
             }
             return;
         }
-        int index = (Grid.IdxX - s.Batches) * GroupSize + t;
+        int index = (Grid.IdxX - s.Batches) * Group.DimX + t;
         if (index >= s.Batches * s.Cols) return;
         float columnMean = x.ColFactor[index];
         if (combine != 0)
@@ -181,7 +181,7 @@ internal static class FactoredPasses
     public static void CameMomentum(ArrayView<float> g, FactoredViews v, GpuScalar clipScale, ArrayView<float> m, EmaWeights beta1, float eps2,
         FactoredViews instability, ArrayView<float> sums, MatrixShape s)
     {
-        var shared = SharedMemory.Allocate<float>(GroupSize);
+        var shared = SharedMemory.GetDynamic<double>();
         float clip = (float)clipScale.Evaluate();
         int t = Group.IdxX, cols = s.Cols;
         int batch = Grid.IdxX / s.RowBlocks, block = Grid.IdxX % s.RowBlocks;
@@ -192,7 +192,7 @@ internal static class FactoredPasses
             long offset = (long)row * cols;
             float r = v.RowFactor[row];
             float partial = 0;
-            for (int j = t; j < cols; j += GroupSize)
+            for (int j = t; j < cols; j += Group.DimX)
             {
                 float u = r * v.ColFactor[batch * cols + j] * g[offset + j] * clip;
                 float mv = beta1.Of(m[offset + j], u);
@@ -203,7 +203,7 @@ internal static class FactoredPasses
             float total = Sum(partial, shared);
             if (t == 0) instability.RowFactor[row] = total / cols;
         }
-        for (int j = t; j < cols; j += GroupSize)
+        for (int j = t; j < cols; j += Group.DimX)
         {
             float c = v.ColFactor[batch * cols + j];
             float sum = 0;
@@ -228,7 +228,7 @@ internal static class FactoredPasses
     {
         long n = p.Length;
         int cols = s.Cols;
-        for (long index = Grid.GlobalIndex.X; index < n; index += (long)Grid.DimX * GroupSize)
+        for (long index = Grid.GlobalIndex.X; index < n; index += (long)Grid.DimX * Group.DimX)
         {
             int row = (int)(index / cols), j = (int)(index - (long)row * cols);
             int col = row / s.Rows * cols + j;
@@ -250,7 +250,7 @@ internal static class FactoredPasses
         long n = p.Length;
         int cols = s.Cols;
         bool momentum = m.Length > 0;
-        for (long index = Grid.GlobalIndex.X; index < n; index += (long)Grid.DimX * GroupSize)
+        for (long index = Grid.GlobalIndex.X; index < n; index += (long)Grid.DimX * Group.DimX)
         {
             int row = (int)(index / cols), j = (int)(index - (long)row * cols);
             int col = row / s.Rows * cols + j;

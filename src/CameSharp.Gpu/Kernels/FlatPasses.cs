@@ -13,15 +13,15 @@ internal static class FlatPasses
     /// <summary>Most groups a flat kernel launches: enough to fill any current GPU several times over.</summary>
     public const int MaxGroups = 1024;
 
-    /// <summary>The groups a flat kernel over <paramref name="length"/> elements launches.</summary>
-    public static int Groups(long length) => (int)Math.Clamp((length + GroupSize - 1) / GroupSize, 1, MaxGroups);
+    /// <summary>The groups of <paramref name="groupSize"/> threads a flat kernel over <paramref name="length"/> elements launches.</summary>
+    public static int Groups(long length, int groupSize) => (int)Math.Clamp((length + groupSize - 1) / groupSize, 1, MaxGroups);
 
-    private static long Stride => (long)Grid.DimX * GroupSize;
+    private static long Stride => (long)Grid.DimX * Group.DimX;
 
     /// <summary>Counts, per group, the elements g whose square is not finite in float32 (NaN, ±∞, or |g| past √float.MaxValue).</summary>
     public static void CountUnusable(ArrayView<float> g, ArrayView<double> partials)
     {
-        var shared = SharedMemory.Allocate<float>(GroupSize);
+        var shared = SharedMemory.GetDynamic<double>();
         float count = 0;
         for (long i = Grid.GlobalIndex.X; i < g.Length; i += Stride)
         {
@@ -35,7 +35,7 @@ internal static class FlatPasses
     /// <summary>Σ x², per group.</summary>
     public static void SumOfSquares(ArrayView<float> x, ArrayView<double> partials)
     {
-        var shared = SharedMemory.Allocate<float>(GroupSize);
+        var shared = SharedMemory.GetDynamic<double>();
         float sum = 0;
         for (long i = Grid.GlobalIndex.X; i < x.Length; i += Stride)
         {
@@ -53,10 +53,10 @@ internal static class FlatPasses
     /// </summary>
     public static void FinishSums(ArrayView<double> partials, int groups, ArrayView<double> first, ArrayView<double> second, int asVerdict)
     {
-        var shared = SharedMemory.Allocate<double>(GroupSize);
+        var shared = SharedMemory.GetDynamic<double>();
         int t = Group.IdxX;
         double a = 0, b = 0;
-        for (int k = t; k < groups; k += GroupSize)
+        for (int k = t; k < groups; k += Group.DimX)
         {
             a += partials[k];
             if (second.Length > 0) b += partials[MaxGroups + k];
@@ -77,7 +77,7 @@ internal static class FlatPasses
     /// <summary>A full second moment (1-D tensors; reads g, v, writes v: 12 bytes an element): v ← β2·v + (1 − β2)(g² + ε1); Σ (g / √v)² per group.</summary>
     public static void SecondMoment(ArrayView<float> g, ArrayView<float> v, EmaWeights beta2, float eps1, ArrayView<double> partials)
     {
-        var shared = SharedMemory.Allocate<float>(GroupSize);
+        var shared = SharedMemory.GetDynamic<double>();
         float sum = 0;
         for (long i = Grid.GlobalIndex.X; i < g.Length; i += Stride)
         {
@@ -178,7 +178,7 @@ internal static class FlatPasses
     public static void LambMoments(ArrayView<float> p, ArrayView<float> g, ArrayView<float> m, ArrayView<float> v, EmaWeights beta1,
         EmaWeights beta2, LambDirection direction, ArrayView<double> partials)
     {
-        var shared = SharedMemory.Allocate<float>(GroupSize);
+        var shared = SharedMemory.GetDynamic<double>();
         float updateSquares = 0, parameterSquares = 0;
         for (long i = Grid.GlobalIndex.X; i < p.Length; i += Stride)
         {
