@@ -15,7 +15,7 @@ internal abstract class RuleRunner : IDisposable
     private readonly List<int[]> shapes = [];
 
     /// <summary>A runner over <paramref name="accelerator"/>, which stays the caller's.</summary>
-    public static GpuRunner On(Accelerator accelerator) => new(accelerator);
+    public static GpuRunner On(Accelerator accelerator) => new(accelerator, CpuAcceleratorFixture.GroupSize);
 
     public static CpuRunner OnCpu() => new();
 
@@ -56,10 +56,10 @@ internal abstract class RuleRunner : IDisposable
         private readonly List<TensorStep<GpuTensor, GpuScalar>> steps = [];
         private readonly List<MemoryBuffer1D<float, Stride1D.Dense>> gradientBuffers = [];
 
-        public GpuRunner(Accelerator accelerator)
+        public GpuRunner(Accelerator accelerator, int groupSize)
         {
             this.accelerator = accelerator;
-            kernels = new GpuKernels(accelerator, CpuAcceleratorFixture.GroupSize);
+            kernels = new GpuKernels(accelerator, groupSize);
         }
 
         public GpuKernels Kernels => kernels;
