@@ -1,0 +1,40 @@
+using ILGPU;
+using ILGPU.Runtime.Cuda;
+
+namespace CameSharp.Gpu.Tests;
+
+/// <summary>The GPU backend on a real CUDA device, at its default group size, against the CPU engine.</summary>
+public sealed class CudaTests
+{
+    [CudaFact]
+    public void Came_on_a_cuda_device_steps_as_the_cpu_engine()
+    {
+        using var context = Context.Create(b => b.Cuda());
+        using var accelerator = context.CreateCudaAccelerator(0);
+        var options = new CameOptions { LearningRate = 1e-2, BiasCorrection = true };
+        var random = new Random(3);
+        int[][] shapes = [[2048, 768], [768], [4, 64, 96]];
+        using var gpu = new RuleRunner.GpuRunner(accelerator, 256);
+        using var cpu = RuleRunner.OnCpu();
+        var inits = shapes.Select(s => Enumerable.Range(0, s.Aggregate(1, (a, b) => a * b)).Select(_ => (float)random.NextDouble() - 0.5f).ToArray())
+            .ToArray();
+        for (int i = 0; i < shapes.Length; i++)
+        {
+            gpu.Add(inits[i], shapes[i]);
+            cpu.Add(inits[i], shapes[i]);
+        }
+        for (int t = 1; t <= 3; t++)
+        {
+            var grads = inits.Select(p => p.Select(_ => (float)random.NextDouble() - 0.5f).ToArray()).ToArray();
+            Assert.Equal(-1, gpu.Step(options, t, grads));
+            Assert.Equal(-1, cpu.Step(options, t, grads));
+        }
+        for (int i = 0; i < shapes.Length; i++)
+        {
+            float[] actual = gpu.Parameter(i), expected = cpu.Parameter(i);
+            double moved = expected.Zip(inits[i], (e, p) => Math.Abs((double)e - p)).Max();
+            double error = actual.Zip(expected, (a, e) => Math.Abs((double)a - e)).Max();
+            Assert.True(error <= 4e-6 * moved + 12 * Math.Pow(2, -23), $"shape {i}: {error:E3} against movement {moved:E3}");
+        }
+    }
+}
