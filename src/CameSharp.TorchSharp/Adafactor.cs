@@ -1,30 +1,16 @@
-using static TorchSharp.torch.optim;
-using Engine = CameSharp;
-
 namespace CameSharp.TorchSharp;
 
-using Parameter = global::TorchSharp.Modules.Parameter;
-
 /// <summary>
-/// Adafactor (transformers semantics) as a TorchSharp optimizer; the math is the engine's <see cref="Engine.Adafactor"/>.
+/// Adafactor (transformers semantics) as a TorchSharp optimizer; the math is the engine's <see cref="CameSharp.Adafactor"/>.
 /// With the default relative step there is no learning rate for a scheduler to drive: set <c>relative_step</c> and
 /// <c>scale_parameter</c> to false and give <c>lr</c> for that.
 /// </summary>
-public sealed class Adafactor : CameSharpOptimizer<Engine.AdafactorOptions>, IBetas
+public sealed class Adafactor : CameSharpOptimizer<AdafactorOptions>
 {
-    internal Adafactor(IEnumerable<ParamGroup> groups, Options defaults) : base(new Engine.AdafactorRule(), Options.Binder, defaults, groups)
-    {
-    }
-
-    /// <summary>(β1, 0): β1 of the defaults (0 without momentum); β2 follows decay_rate and cannot be set.</summary>
-    public (double, double) Betas
-    {
-        get => ((Options)_defaults).Betas;
-        set => ((Options)_defaults).Betas = value;
-    }
+    internal Adafactor(IEnumerable<ParamGroup> groups, Options defaults) : base(new AdafactorRule(), Options.Binder, defaults, groups) { }
 
     /// <summary>Adafactor's hyperparameters for a param group; null takes the optimizer's default, then transformers'.</summary>
-    public sealed class Options : HyperparameterOptions<Options, Engine.AdafactorOptions>
+    public sealed class Options : HyperparameterOptions<Options, AdafactorOptions>
     {
         /// <summary>ε1, added to g² (default 1e-30).</summary>
         public double? eps1;
@@ -44,22 +30,9 @@ public sealed class Adafactor : CameSharpOptimizer<Engine.AdafactorOptions>, IBe
         public bool? relative_step;
         /// <summary>Warm the relative step up from 1e-6 (default false).</summary>
         public bool? warmup_init;
-
-        /// <inheritdoc cref="Adafactor.Betas"/>
-        internal override (double, double) Betas
-        {
-            get => (beta1 ?? 0, 0);
-            set { if (beta1 is not null) beta1 = value.Item1; }
-        }
     }
 
-    /// <summary>A param group of Adafactor.</summary>
-    public sealed class ParamGroup : CameSharpParamGroup<Options, Engine.AdafactorOptions>
-    {
-        /// <summary>An empty group.</summary>
-        public ParamGroup() { }
-
-        /// <summary>A group of <paramref name="parameters"/> with <paramref name="options"/> (null fields take the optimizer's defaults).</summary>
-        public ParamGroup(IEnumerable<Parameter> parameters, Options? options = null) : base(parameters, options) { }
-    }
+    /// <summary>A param group of Adafactor: its parameters with <paramref name="options"/> (null fields take the optimizer's defaults).</summary>
+    public sealed class ParamGroup(IEnumerable<global::TorchSharp.Modules.Parameter>? parameters = null, Options? options = null)
+        : CameSharpParamGroup<Options, AdafactorOptions>(parameters ?? [], options);
 }

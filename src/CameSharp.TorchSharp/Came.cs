@@ -1,30 +1,16 @@
-using static TorchSharp.torch.optim;
-using Engine = CameSharp;
-
 namespace CameSharp.TorchSharp;
-
-using Parameter = global::TorchSharp.Modules.Parameter;
 
 /// <summary>
 /// CAME (Luo et al., ACL 2023) as a TorchSharp optimizer: a drop-in for torch.optim.AdamW with Adafactor-like memory.
-/// The math is the engine's <see cref="Engine.Came"/>; see <see cref="CameSharpOptimizer{TEngineOptions}"/> for how
-/// parameters are stepped. Create one with <see cref="Optim.Came(IEnumerable{Parameter}, double, double?, double?, double?, double?, double?, double?, double?, bool?)"/>.
+/// The math is the engine's <see cref="CameSharp.Came"/>; see <see cref="CameSharpOptimizer{TEngineOptions}"/> for how
+/// parameters are stepped. Create one with <see cref="Optim.Came(IEnumerable{global::TorchSharp.Modules.Parameter}, double, double?, double?, double?, double?, double?, double?, double?, bool?)"/>.
 /// </summary>
-public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
+public sealed class Came : CameSharpOptimizer<CameOptions>
 {
-    internal Came(IEnumerable<ParamGroup> groups, Options defaults) : base(new Engine.CameRule(), Options.Binder, defaults, groups)
-    {
-    }
-
-    /// <summary>(β1, β2) of the defaults, for schedulers that cycle momentum (OneCycleLR).</summary>
-    public (double, double) Betas
-    {
-        get => ((Options)_defaults).Betas;
-        set => ((Options)_defaults).Betas = value;
-    }
+    internal Came(IEnumerable<ParamGroup> groups, Options defaults) : base(new CameRule(), Options.Binder, defaults, groups) { }
 
     /// <summary>CAME's hyperparameters for a param group; null takes the optimizer's default, then the paper's.</summary>
-    public sealed class Options : HyperparameterOptions<Options, Engine.CameOptions>
+    public sealed class Options : HyperparameterOptions<Options, CameOptions>
     {
         /// <summary>β1, momentum decay (default 0.9).</summary>
         public double? beta1;
@@ -42,21 +28,9 @@ public sealed class Came : CameSharpOptimizer<Engine.CameOptions>, IBetas
         public double? weight_decay;
         /// <summary>Adam-style bias correction of m, v and the instability where they are used (default false: the official algorithm).</summary>
         public bool? bias_correction;
-
-        internal override (double, double) Betas
-        {
-            get => (beta1!.Value, beta2!.Value);
-            set => (beta1, beta2) = value;
-        }
     }
 
-    /// <summary>A param group of CAME.</summary>
-    public sealed class ParamGroup : CameSharpParamGroup<Options, Engine.CameOptions>
-    {
-        /// <summary>An empty group.</summary>
-        public ParamGroup() { }
-
-        /// <summary>A group of <paramref name="parameters"/> with <paramref name="options"/> (null fields take the optimizer's defaults).</summary>
-        public ParamGroup(IEnumerable<Parameter> parameters, Options? options = null) : base(parameters, options) { }
-    }
+    /// <summary>A param group of CAME: its parameters with <paramref name="options"/> (null fields take the optimizer's defaults).</summary>
+    public sealed class ParamGroup(IEnumerable<global::TorchSharp.Modules.Parameter>? parameters = null, Options? options = null)
+        : CameSharpParamGroup<Options, CameOptions>(parameters ?? [], options);
 }

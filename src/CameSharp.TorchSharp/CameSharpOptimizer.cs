@@ -1,4 +1,5 @@
 using TorchSharp;
+using static TorchSharp.torch.optim;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using Engine = CameSharp;
@@ -17,7 +18,7 @@ using TorchParamGroup = global::TorchSharp.Modules.ParamGroup;
 /// and the result written back in the parameter's dtype. Both update the same state tensors.
 /// </summary>
 /// <typeparam name="TEngineOptions">The engine's options record, which validates and supplies defaults.</typeparam>
-public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelper where TEngineOptions : Engine.OptimizerOptions
+public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelper, IBetas where TEngineOptions : Engine.OptimizerOptions
 {
     private readonly Engine.UpdateRule<TEngineOptions> rule;
     private readonly IOptionsBinding<TEngineOptions> binding;
@@ -52,6 +53,16 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
     {
         get => cpu.DegreeOfParallelism;
         set => cpu.DegreeOfParallelism = value;
+    }
+
+    /// <summary>
+    /// (β1, β2) of the defaults, for schedulers that cycle momentum (OneCycleLR). Adafactor's is (β1, 0), β1 being 0
+    /// without momentum: its β2 follows decay_rate and cannot be set, and setting β1 does not switch momentum on.
+    /// </summary>
+    public (double, double) Betas
+    {
+        get => ((IBetasOptions)_defaults).Betas;
+        set => ((IBetasOptions)_defaults).Betas = value;
     }
 
     /// <summary>Bytes of optimizer state held, over all parameters (the saved tensors; see <see cref="ScratchBytes"/>).</summary>

@@ -15,8 +15,6 @@ public abstract class CameSharpParamGroup<TOptions, TEngineOptions> : global::To
     where TOptions : HyperparameterOptions<TOptions, TEngineOptions>, new()
     where TEngineOptions : Engine.OptimizerOptions, Engine.IHyperparameterOptions<TEngineOptions>
 {
-    private protected CameSharpParamGroup() { }
-
     private protected CameSharpParamGroup(IEnumerable<Parameter> parameters, TOptions? options) : base(parameters, options ?? new TOptions()) { }
 
     /// <summary>(β1, β2) of the group's options, as the optimizer's <c>Betas</c> reads them from its defaults.</summary>

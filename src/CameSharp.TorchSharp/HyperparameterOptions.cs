@@ -12,7 +12,7 @@ using OptimizerOptions = global::TorchSharp.Modules.OptimizerOptions;
 /// </summary>
 /// <typeparam name="TSelf">The optimizer's options class.</typeparam>
 /// <typeparam name="TEngineOptions">The engine's options record, which declares the hyperparameters.</typeparam>
-public abstract class HyperparameterOptions<TSelf, TEngineOptions> : OptimizerOptions
+public abstract class HyperparameterOptions<TSelf, TEngineOptions> : OptimizerOptions, IBetasOptions
     where TSelf : HyperparameterOptions<TSelf, TEngineOptions>, new()
     where TEngineOptions : Engine.OptimizerOptions, Engine.IHyperparameterOptions<TEngineOptions>
 {
@@ -22,7 +22,17 @@ public abstract class HyperparameterOptions<TSelf, TEngineOptions> : OptimizerOp
     internal static OptionsBinder<TEngineOptions, TSelf> Binder { get; } = new();
 
     /// <summary>(β1, β2) as the optimizer exposes them through <c>IBetas</c>, for schedulers that cycle momentum.</summary>
-    internal abstract (double, double) Betas { get; set; }
+    internal (double, double) Betas
+    {
+        get => Binder.GetBetas((TSelf)this);
+        set => Binder.SetBetas((TSelf)this, value);
+    }
+
+    (double, double) IBetasOptions.Betas
+    {
+        get => Betas;
+        set => Betas = value;
+    }
 
     /// <inheritdoc/>
     public override void SaveStateDict(BinaryWriter writer) => Binder.Save(writer, (TSelf)this);

@@ -97,6 +97,27 @@ internal sealed class OptionsBinder<TEngineOptions, TOptions> : IOptionsBinding<
         public abstract void Load(BinaryReader reader, TOptions options);
     }
 
+    /// <summary>
+    /// (β1, β2) as a scheduler that cycles momentum sees them: each 0 where it is not declared (Adafactor's β2 follows
+    /// decay_rate) or unset (Adafactor without momentum).
+    /// </summary>
+    public (double, double) GetBetas(TOptions options) => (Beta(options, "beta1"), Beta(options, "beta2"));
+
+    /// <summary>Sets (β1, β2) where they are declared and set: a scheduler does not switch Adafactor's momentum on.</summary>
+    public void SetBetas(TOptions options, (double, double) betas)
+    {
+        SetBeta(options, "beta1", betas.Item1);
+        SetBeta(options, "beta2", betas.Item2);
+    }
+
+    private double Beta(TOptions options, string name) =>
+        slots.FirstOrDefault(s => s.Declaration.Name == name) is Slot<double> slot ? slot.Get(options) ?? 0 : 0;
+
+    private void SetBeta(TOptions options, string name, double value)
+    {
+        if (slots.FirstOrDefault(s => s.Declaration.Name == name) is Slot<double> slot && slot.Get(options) is not null) slot.Set(options, value);
+    }
+
     /// <summary>A member of type <typeparamref name="T"/>? (double or bool).</summary>
     private sealed class Slot<T> : Slot where T : struct
     {
