@@ -40,8 +40,9 @@ var heads = new Option<int>("--heads") { Description = "attention heads", Defaul
 var evalEvery = new Option<int>("--eval-every") { Description = "steps between validations", DefaultValueFactory = _ => defaults.EvalEvery };
 var threads = new Option<int?>("--threads") { Description = "CPU threads for torch (default: all)" };
 var warmup = new Option<double>("--warmup") { Description = "fraction of the steps spent warming the learning rate up", DefaultValueFactory = _ => defaults.Warmup };
+var device = new Option<string>("--device") { Description = "cpu or cuda (cuda needs a CUDA backend package of TorchSharp)", DefaultValueFactory = _ => defaults.Device };
 
-Option[] shared = [model, steps, batch, accumulate, data, tokenizer, context, dim, layers, heads, evalEvery, threads, warmup];
+Option[] shared = [model, steps, batch, accumulate, data, tokenizer, context, dim, layers, heads, evalEvery, threads, warmup, device];
 
 TrainSettings Settings(ParseResult r, string optimizerName, int seedValue, double? lrValue, string output) => new()
 {
@@ -62,6 +63,7 @@ TrainSettings Settings(ParseResult r, string optimizerName, int seedValue, doubl
     EvalEvery = r.GetValue(evalEvery),
     Threads = r.GetValue(threads),
     Warmup = r.GetValue(warmup),
+    Device = r.GetValue(device)!,
 };
 
 // What a child `came train` needs to repeat a run exactly.
@@ -72,7 +74,7 @@ IEnumerable<string> ChildArguments(TrainSettings s)
         "--model", s.Model, "--optimizer", s.Optimizer, "--steps", $"{s.Steps}", "--lr", s.PeakLearningRate.ToString("R"),
         "--batch", $"{s.Batch}", "--accumulate", $"{s.Accumulate}", "--seed", $"{s.Seed}", "--out", s.Out,
         "--tokenizer", s.Tokenizer, "--context", $"{s.Context}", "--dim", $"{s.Dim}", "--layers", $"{s.Layers}",
-        "--heads", $"{s.Heads}", "--eval-every", $"{s.EvalEvery}", "--warmup", s.Warmup.ToString("R"),
+        "--heads", $"{s.Heads}", "--eval-every", $"{s.EvalEvery}", "--warmup", s.Warmup.ToString("R"), "--device", s.Device,
     };
     if (s.Data is not null) args.AddRange(["--data", Path.GetFullPath(s.Data)]);
     if (s.Threads is { } t) args.AddRange(["--threads", $"{t}"]);
@@ -179,7 +181,7 @@ var sweep = NewCommand("sweep", "Train one optimizer at several learning rates; 
     string root = Path.GetFullPath(r.GetValue(outDir) ?? Path.Combine("runs", $"sweep-{r.GetValue(model)}-{name}"));
     var plan = rates.Select(v => Settings(r, name, r.GetValue(seed), v, Path.Combine(root, $"lr-{v:G3}"))).ToList();
     var records = RunAll(plan, root);
-    var md = new StringBuilder($"# came sweep: {r.GetValue(model)} / {name}\n\n| lr | final val loss |{(r.GetValue(model) == "bert" ? " MLM accuracy |" : "")}\n|---|---|{(r.GetValue(model) == "bert" ? "---|" : "")}\n");
+    var md = new StringBuilder($"# came sweep: {r.GetValue(model)} / {name} on {r.GetValue(device)}\n\n| lr | final val loss |{(r.GetValue(model) == "bert" ? " MLM accuracy |" : "")}\n|---|---|{(r.GetValue(model) == "bert" ? "---|" : "")}\n");
     foreach (var rec in records)
         md.Append($"| {rec.Summary.LearningRate:G3} | {rec.Summary.FinalValLoss:F4} |{(rec.Summary.FinalValAccuracy is { } a ? $" {a:P1} |" : "")}\n");
     File.WriteAllText(Path.Combine(root, "sweep.md"), md.ToString());
@@ -188,24 +190,37 @@ var sweep = NewCommand("sweep", "Train one optimizer at several learning rates; 
 });
 
 var benchParams = new Option<string>("--params") { Description = "parameter counts to time, like 10M,100M,300M", DefaultValueFactory = _ => "10M,100M,300M" };
-var benchThreads = new Option<string?>("--threads") { Description = "thread counts, comma-separated (default: 1 and all processors)" };
-var benchImpls = new Option<string>("--impls") { Description = "implementations to time", DefaultValueFactory = _ => string.Join(",", CameSharp.Cli.Bench.Steppers.All.Select(x => x.Name)) };
+var benchThreads = new Option<string?>("--threads") { Description = "thread counts, comma-separated (default: 1 and all processors; on cuda, 1)" };
+var benchImpls = new Option<string>("--impls") { Description = "implementations to time (on cuda, the default leaves out engine-*, which step CPU memory)", DefaultValueFactory = _ => string.Join(",", CameSharp.Cli.Bench.Steppers.All.Select(x => x.Name)) };
 var benchSeconds = new Option<double>("--seconds") { Description = "least time spent timing each case in each round", DefaultValueFactory = _ => 2.0 };
 var benchRounds = new Option<int>("--rounds") { Description = "rounds through all cases; each case reports the median of its rounds", DefaultValueFactory = _ => 3 };
 var bench = NewCommand("bench", "Time an optimizer step per parameter for each implementation beside the measured memory bandwidth; writes bench.json and bench.md.",
-    [benchParams, benchThreads, benchImpls, benchSeconds, benchRounds, outDir], r =>
+    [benchParams, benchThreads, benchImpls, benchSeconds, benchRounds, device, outDir], r =>
 {
     var sets = ParseList(r.GetValue(benchParams)!, "--params").Select(CameSharp.Cli.Bench.ParameterSet.Parse).ToList();
-    var threadCounts = r.GetValue(benchThreads) is { } list
-        ? ParseList(list, "--threads").Select(x => int.TryParse(x, out int t) && t >= 1 ? t : throw new UsageException($"--threads: '{x}' is not a thread count.")).ToList()
-        : new[] { 1, Environment.ProcessorCount }.Distinct().ToList();
     var known = CameSharp.Cli.Bench.Steppers.All.Select(x => x.Name).ToArray();
     var impls = ParseList(r.GetValue(benchImpls)!, "--impls");
     foreach (var i in impls)
         if (!known.Contains(i)) throw new UsageException($"--impls: '{i}' is not one of {string.Join(", ", known)}.");
     int rounds = r.GetValue(benchRounds);
     if (rounds < 1) throw new UsageException($"--rounds must be at least 1; got {rounds}.");
-    return CameSharp.Cli.Bench.BenchRunner.Run(sets, threadCounts, impls, r.GetValue(outDir) ?? Path.Combine("runs", "bench"),
+    var on = Devices.Resolve(r.GetValue(device)!);
+    bool onCpu = on.type == TorchSharp.DeviceType.CPU;
+    // A GPU step is launched from one host thread: more threads would time the same kernels again.
+    var threadCounts = r.GetValue(benchThreads) is { } list
+        ? ParseList(list, "--threads").Select(x => int.TryParse(x, out int t) && t >= 1 ? t : throw new UsageException($"--threads: '{x}' is not a thread count.")).ToList()
+        : onCpu ? new[] { 1, Environment.ProcessorCount }.Distinct().ToList() : [1];
+    var cpuOnly = CameSharp.Cli.Bench.Steppers.All.Where(x => x.CpuMemoryOnly).Select(x => x.Name).ToArray();
+    if (!onCpu)
+    {
+        // Named, an engine-* implementation is a request that cannot be met; by default, it is left out and said so.
+        if (r.GetResult(benchImpls) is { Implicit: false } && impls.FirstOrDefault(cpuOnly.Contains) is { } named)
+            throw new UsageException($"--impls: '{named}' steps arrays in CPU memory and does not run with --device {r.GetValue(device)}; " +
+                $"on a GPU it takes {string.Join(", ", known.Except(cpuOnly))}.");
+        Console.Error.WriteLine($"bench: {string.Join(", ", impls.Where(cpuOnly.Contains))} step arrays in CPU memory: not timed with --device {r.GetValue(device)}.");
+        impls = [.. impls.Except(cpuOnly)];
+    }
+    return CameSharp.Cli.Bench.BenchRunner.Run(sets, threadCounts, impls, on, r.GetValue(outDir) ?? Path.Combine("runs", "bench"),
         r.GetValue(benchSeconds), rounds, stop.Token);
 });
 

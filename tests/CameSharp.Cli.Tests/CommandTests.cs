@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using CameSharp.Cli.Bench;
 
 namespace CameSharp.Cli.Tests;
 
@@ -100,6 +101,7 @@ public sealed class CommandTests : IDisposable
             Assert.True(r.GetProperty("optimizer_state_bytes").GetInt64() > 0);
             Assert.True(r.GetProperty("peak_working_set_bytes").GetInt64() > 0);
             Assert.InRange(r.GetProperty("seed").GetInt32(), 1, 2);
+            Assert.Equal("cpu", r.GetProperty("device").GetString());
         }
         // CAME keeps about half of AdamW's state on this model: the paper's memory claim, measured.
         long adamw = runs[0].GetProperty("optimizer_state_bytes").GetInt64(), came = runs[2].GetProperty("optimizer_state_bytes").GetInt64();
@@ -181,6 +183,95 @@ public sealed class CommandTests : IDisposable
             Assert.InRange(r.GetProperty("params").GetInt64(), 150_000, 250_000);
         }
         Assert.Contains("| engine-came |", stdout);
+        Assert.Equal("cpu", bench.RootElement.GetProperty("device").GetString());
+    }
+
+    /// <summary>--device cpu is the default spelled out: the same floats, and the device recorded.</summary>
+    [Fact]
+    public void Train_with_device_cpu_writes_the_same_numbers_as_the_default()
+    {
+        string data = CameRunner.Corpus(folder);
+        var runs = new[] { ("default", Array.Empty<string>()), ("cpu", new[] { "--device", "cpu" }) }.Select(run =>
+        {
+            string output = Path.Combine(folder, run.Item1);
+            var (code, _, stderr) = CameRunner.Run(folder, ["train", "--model", "bert", "--optimizer", "came", "--data", data, "--out", output, .. CameRunner.Tiny, .. run.Item2]);
+            Assert.True(code == 0, stderr);
+            return output;
+        }).ToArray();
+
+        // Every column but step_ms (a time).
+        static string[] Numbers(string run) =>
+            File.ReadAllLines(Path.Combine(run, "metrics.csv")).Select(l => l.Split(',')).Select(c => string.Join(",", c[..4].Concat(c[5..]))).ToArray();
+        Assert.Equal(Numbers(runs[0]), Numbers(runs[1]));
+
+        using var a = JsonDocument.Parse(File.ReadAllText(Path.Combine(runs[0], "summary.json")));
+        using var b = JsonDocument.Parse(File.ReadAllText(Path.Combine(runs[1], "summary.json")));
+        foreach (var key in new[] { "final_val_loss", "final_val_accuracy", "lr" })
+            Assert.Equal(a.RootElement.GetProperty(key).GetDouble(), b.RootElement.GetProperty(key).GetDouble());
+        Assert.Equal(a.RootElement.GetProperty("optimizer_state_bytes").GetInt64(), b.RootElement.GetProperty("optimizer_state_bytes").GetInt64());
+        Assert.Equal("cpu", a.RootElement.GetProperty("device").GetString());
+        Assert.Equal("cpu", b.RootElement.GetProperty("device").GetString());
+    }
+
+    /// <summary>What this machine and any without a GPU show: the reason and the fix, before any run starts or any file is written.</summary>
+    [NoCudaFact]
+    public void Device_cuda_without_a_cuda_device_says_what_to_install_before_any_work()
+    {
+        string data = CameRunner.Corpus(folder);
+        string[][] commands =
+            [["train", "--optimizer", "came"], ["compare", "--optimizers", "adamw,came"], ["sweep", "--optimizer", "came", "--lrs", "1e-3,2e-3"], ["bench", "--params", "200K"]];
+        foreach (var command in commands)
+        {
+            string output = Path.Combine(folder, $"cuda-{command[0]}");
+            string[] args = command[0] == "bench" ? [.. command, "--device", "cuda", "--out", output] : [.. command, "--device", "cuda", "--data", data, "--out", output, .. CameRunner.Tiny];
+            var (code, stdout, stderr) = CameRunner.Run(folder, args);
+            Assert.Equal(2, code);
+            Assert.Contains("came: --device cuda: no CUDA device is available to TorchSharp; install a CUDA backend package of TorchSharp " +
+                "(TorchSharp-cuda-linux / -windows) and a driver.", stderr);
+            Assert.Equal("", stdout);
+            Assert.False(Directory.Exists(output), $"{command[0]} wrote {output}");
+        }
+    }
+
+    [CudaFact]
+    public void Train_on_cuda_records_the_device_and_finite_losses()
+    {
+        string data = CameRunner.Corpus(folder), output = Path.Combine(folder, "cuda-train");
+        var (code, _, stderr) = CameRunner.Run(folder, ["train", "--model", "bert", "--optimizer", "came", "--device", "cuda", "--data", data, "--out", output, .. CameRunner.Tiny]);
+        Assert.True(code == 0, stderr);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        Assert.Equal("cuda", summary.RootElement.GetProperty("device").GetString());
+        Assert.True(double.IsFinite(summary.RootElement.GetProperty("final_val_loss").GetDouble()));
+        Assert.True(summary.RootElement.GetProperty("optimizer_state_bytes").GetInt64() > 0);
+    }
+
+    [CudaFact]
+    public void Compare_on_cuda_runs_every_child_on_cuda()
+    {
+        string data = CameRunner.Corpus(folder), output = Path.Combine(folder, "cuda-compare");
+        var (code, _, stderr) = CameRunner.Run(folder, ["compare", "--optimizers", "adamw,came", "--device", "cuda", "--data", data, "--out", output, .. CameRunner.Tiny]);
+        Assert.True(code == 0, stderr);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+        Assert.All(summary.RootElement.GetProperty("runs").EnumerateArray(), r => Assert.Equal("cuda", r.GetProperty("device").GetString()));
+        Assert.Contains("on cuda", File.ReadAllText(Path.Combine(output, "report.md")));
+    }
+
+    [CudaFact]
+    public void Bench_on_cuda_times_the_torch_steppers_only_and_records_the_device()
+    {
+        string output = Path.Combine(folder, "cuda-bench");
+        var (code, _, stderr) = CameRunner.Run(folder, ["bench", "--device", "cuda", "--params", "200K", "--seconds", "0", "--rounds", "1", "--out", output]);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("not timed with --device cuda", stderr);
+        using var bench = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "bench.json")));
+        Assert.Equal("cuda", bench.RootElement.GetProperty("device").GetString());
+        Assert.True(bench.RootElement.GetProperty("bandwidth_gbps").GetDouble() > 0);
+        var impls = bench.RootElement.GetProperty("results").EnumerateArray().Select(r => r.GetProperty("impl").GetString()).ToList();
+        Assert.Equal(Steppers.All.Where(s => !s.CpuMemoryOnly).Select(s => s.Name), impls);
+
+        (code, _, stderr) = CameRunner.Run(folder, ["bench", "--device", "cuda", "--impls", "engine-came,torchsharp-adamw", "--out", output]);
+        Assert.Equal(2, code);
+        Assert.Contains("--impls: 'engine-came' steps arrays in CPU memory", stderr);
     }
 
     /// <summary>As in torch.optim, a learning rate of 0 is allowed: the run takes its steps and the model does not move.</summary>
@@ -214,6 +305,10 @@ public sealed class CommandTests : IDisposable
         { ["sweep", "--optimizer", "came", "--lrs", "1e-3,nan"], "--lrs: 'nan' is not a finite number >= 0" },
         { ["bench", "--impls", "engine-sgd"], "--impls" },
         { ["bench", "--params", "tiny"], "--params" },
+        { ["train", "--optimizer", "came", "--device", "tpu"], "--device must be cpu or cuda; got 'tpu'." },
+        { ["compare", "--device", "gpu"], "--device must be cpu or cuda; got 'gpu'." },
+        { ["sweep", "--optimizer", "came", "--lrs", "1e-3", "--device", "CUDA"], "--device must be cpu or cuda; got 'CUDA'." },
+        { ["bench", "--device", "cuda:0"], "--device must be cpu or cuda; got 'cuda:0'." },
     };
 
     [Theory]

@@ -1,10 +1,13 @@
 using System.Diagnostics;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CameSharp.Cli.Bench;
 
 /// <summary>
 /// The machine's memory bandwidth, measured as STREAM's triad a = b + s·c over arrays far larger than the caches, on
-/// the same threads the optimizers use. Counts 12 bytes per element (two reads and a write), as STREAM does.
+/// the same threads the optimizers use. Counts 12 bytes per element (two reads and a write), as STREAM does. On a GPU,
+/// the copy bandwidth of its memory instead (<see cref="MeasureDeviceGBps"/>).
 /// </summary>
 internal static class Bandwidth
 {
@@ -30,5 +33,25 @@ internal static class Bandwidth
         }
         GC.KeepAlive(a);
         return 12.0 * elements / best / 1e9;
+    }
+
+    /// <summary>
+    /// A device's copy bandwidth: torch's copy of one tensor into another, both far larger than the GPU's caches, timed
+    /// between synchronisations. Counts 8 bytes per element (a read and a write), the bytes an optimizer's pass counts.
+    /// </summary>
+    public static double MeasureDeviceGBps(Device device, long elements = 64 << 20, int repeats = 20)
+    {
+        using var source = torch.ones(elements, device: device);
+        using var target = torch.empty(elements, device: device);
+        double best = double.MaxValue;
+        for (int r = 0; r < repeats + 1; r++)
+        {
+            Devices.Synchronize(device);
+            var watch = Stopwatch.StartNew();
+            target.copy_(source);
+            Devices.Synchronize(device);
+            if (r > 0) best = Math.Min(best, watch.Elapsed.TotalSeconds);
+        }
+        return 8.0 * elements / best / 1e9;
     }
 }

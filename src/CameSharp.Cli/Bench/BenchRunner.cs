@@ -3,25 +3,31 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace CameSharp.Cli.Bench;
 
 /// <summary>
 /// Times optimizer steps per parameter for each implementation, parameter set and thread count in one run, beside the
-/// machine's memory bandwidth measured in the same run, and writes bench.json and bench.md.
+/// machine's memory bandwidth measured in the same run, and writes bench.json and bench.md. With a CUDA device, the
+/// tensors live on the GPU and the reference is the GPU's copy bandwidth.
 /// </summary>
 internal static class BenchRunner
 {
     public static int Run(IReadOnlyList<ParameterSet> sets, IReadOnlyList<int> threadCounts, IReadOnlyList<string> impls,
-        string outDir, double minSeconds, int rounds, CancellationToken cancel)
+        Device device, string outDir, double minSeconds, int rounds, CancellationToken cancel)
     {
         Directory.CreateDirectory(outDir);
+        bool onCpu = device.type == DeviceType.CPU;
         var bandwidth = new Dictionary<int, double>();
         foreach (int t in threadCounts)
         {
-            Console.Error.WriteLine($"bench: measuring memory bandwidth (triad over 3 x 256 MB) on {t} thread(s)...");
-            bandwidth[t] = Bandwidth.MeasureGBps(t);
-            Console.Error.WriteLine($"bench: {bandwidth[t]:F1} GB/s on {t} thread(s)");
+            Console.Error.WriteLine(onCpu
+                ? $"bench: measuring memory bandwidth (triad over 3 x 256 MB) on {t} thread(s)..."
+                : $"bench: measuring the {device.type} device's copy bandwidth (2 x 256 MB, device to device)...");
+            bandwidth[t] = onCpu ? Bandwidth.MeasureGBps(t) : Bandwidth.MeasureDeviceGBps(device);
+            Console.Error.WriteLine(onCpu ? $"bench: {bandwidth[t]:F1} GB/s on {t} thread(s)" : $"bench: {bandwidth[t]:F1} GB/s");
         }
 
         // Each case is timed once per round, and rounds go through all the cases in turn: a case's figure is the median
@@ -32,29 +38,32 @@ internal static class BenchRunner
         int total = rounds * sets.Count * impls.Count * threadCounts.Count, done = 0;
         for (int round = 0; round < rounds; round++)
             foreach (var set in sets)
-                foreach (var (name, bytes, create) in Steppers.All.Where(s => impls.Contains(s.Name)))
+                foreach (var (name, bytes, _, create) in Steppers.All.Where(s => impls.Contains(s.Name)))
                     foreach (int threads in threadCounts)
                     {
                         if (cancel.IsCancellationRequested) break;
                         done++;
                         // Parameters, gradients and state, plus torch-op temporaries: about 24-48 bytes a parameter.
                         long need = set.Total * (name.StartsWith("engine", StringComparison.Ordinal) ? 24L : 48L);
-                        if (need > available * 8 / 10)
+                        // Host memory bounds only CPU tensors; a GPU that runs out says so itself.
+                        if (onCpu && need > available * 8 / 10)
                         {
                             Console.Error.WriteLine($"bench [{done}/{total}] {name} {set.Label}: skipped, needs about {need / 1e9:F1} GB of {available / 1e9:F1} GB.");
                             continue;
                         }
                         Console.Error.Write($"bench [{done}/{total}] {name} {set.Label} ({set.Total / 1e6:F1}M) on {threads} thread(s)... ");
                         double seconds;
-                        using (var stepper = create(set, threads))
+                        using (var stepper = create(set, threads, device))
                         {
                             stepper.Step();
+                            Devices.Synchronize(device);
                             var times = new List<double>();
                             var clock = Stopwatch.StartNew();
                             while ((times.Count < 3 || clock.Elapsed.TotalSeconds < minSeconds) && times.Count < 50 && !cancel.IsCancellationRequested)
                             {
                                 var watch = Stopwatch.StartNew();
                                 stepper.Step();
+                                Devices.Synchronize(device);
                                 times.Add(watch.Elapsed.TotalSeconds);
                             }
                             seconds = times.Order().ElementAt(times.Count / 2);
@@ -94,11 +103,20 @@ internal static class BenchRunner
                 ["fraction_of_bandwidth"] = r.Bytes / r.NsPerParam / bandwidth[r.Threads],
                 ["ns_per_param_by_round"] = new JsonArray(r.Rounds.Select(x => (JsonNode)x).ToArray()),
             }).ToArray()),
+            ["device"] = onCpu ? "cpu" : "cuda",
         };
         File.WriteAllText(Path.Combine(outDir, "bench.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
 
         var md = new StringBuilder();
-        md.AppendLine(CultureInfo.InvariantCulture, $"Memory bandwidth (triad): {string.Join(", ", bandwidth.Select(kv => $"{kv.Value:F1} GB/s on {kv.Key} thread(s)"))}.");
+        if (onCpu)
+            md.AppendLine(CultureInfo.InvariantCulture, $"Memory bandwidth (triad): {string.Join(", ", bandwidth.Select(kv => $"{kv.Value:F1} GB/s on {kv.Key} thread(s)"))}.");
+        else
+        {
+            md.AppendLine(CultureInfo.InvariantCulture,
+                $"On cuda. GPU memory bandwidth (device-to-device copy, read + write): {bandwidth[threadCounts.Max()]:F1} GB/s.");
+            md.AppendLine();
+            md.AppendLine($"Not timed on cuda: {string.Join(", ", Steppers.All.Where(x => x.CpuMemoryOnly).Select(x => x.Name))} (the engine steps arrays in CPU memory).");
+        }
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"ns/param is the median of {rounds} rounds; the range of the rounds follows it.");
         md.AppendLine();

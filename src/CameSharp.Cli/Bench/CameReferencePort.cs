@@ -49,10 +49,10 @@ internal sealed class CameReferencePort : OptimizerHelper
                 if (factored)
                 {
                     long[] rowShape = shape[..^1], colShape = [.. shape[..^2], shape[^1]];
-                    s["exp_avg_sq_row"] = torch.zeros(rowShape).DetachFromDisposeScope();
-                    s["exp_avg_sq_col"] = torch.zeros(colShape).DetachFromDisposeScope();
-                    s["exp_avg_res_row"] = torch.zeros(rowShape).DetachFromDisposeScope();
-                    s["exp_avg_res_col"] = torch.zeros(colShape).DetachFromDisposeScope();
+                    s["exp_avg_sq_row"] = torch.zeros(rowShape, device: grad.device).DetachFromDisposeScope();
+                    s["exp_avg_sq_col"] = torch.zeros(colShape, device: grad.device).DetachFromDisposeScope();
+                    s["exp_avg_res_row"] = torch.zeros(rowShape, device: grad.device).DetachFromDisposeScope();
+                    s["exp_avg_res_col"] = torch.zeros(colShape, device: grad.device).DetachFromDisposeScope();
                 }
                 else s["exp_avg_sq"] = torch.zeros_like(grad).DetachFromDisposeScope();
             }

@@ -18,25 +18,29 @@ internal interface IStepper : IDisposable
 /// <summary>The implementations `came bench` measures, by the names bench.json uses.</summary>
 internal static class Steppers
 {
-    /// <summary>(name, bytes of memory traffic per parameter the algorithm needs, factory).</summary>
-    public static readonly (string Name, int BytesPerParam, Func<ParameterSet, int, IStepper> Create)[] All =
+    /// <summary>
+    /// (name, bytes of memory traffic per parameter the algorithm needs, whether it steps arrays in CPU memory and so runs
+    /// only with --device cpu, factory taking the parameter set, the thread count and the device of the tensors).
+    /// </summary>
+    public static readonly (string Name, int BytesPerParam, bool CpuMemoryOnly, Func<ParameterSet, int, Device, IStepper> Create)[] All =
     [
         // CAME: 3 passes: g (means and the clip's sum), g + m read + m written, m + p read + p written.
-        ("engine-came", 28, (set, threads) => new EngineStepper(set, threads, ps => new CameSharp.Came(ps, new CameOptions { LearningRate = 1e-4 }))),
+        ("engine-came", 28, true, (set, threads, _) => new EngineStepper(set, threads, ps => new CameSharp.Came(ps, new CameOptions { LearningRate = 1e-4 }))),
         // Adafactor with beta1: 2 passes: g (means and the clip's sum), then g, m and p with m and p written.
-        ("engine-adafactor", 24, (set, threads) => new EngineStepper(set, threads, ps => new CameSharp.Adafactor(ps,
+        ("engine-adafactor", 24, true, (set, threads, _) => new EngineStepper(set, threads, ps => new CameSharp.Adafactor(ps,
             new AdafactorOptions { RelativeStep = false, ScaleParameter = false, LearningRate = 1e-4, Beta1 = 0.9 }))),
         // AdamW: the gradient scan (g) and the fused pass (g, m, v, p: 28 bytes).
-        ("engine-adamw", 32, (set, threads) => new EngineStepper(set, threads, ps => new CameSharp.AdamW(ps, new AdamWOptions { LearningRate = 1e-4 }))),
+        ("engine-adamw", 32, true, (set, threads, _) => new EngineStepper(set, threads, ps => new CameSharp.AdamW(ps, new AdamWOptions { LearningRate = 1e-4 }))),
         // LAMB: the scan, moments (g, p, m+m, v+v) and the apply pass (m, v, p+p).
-        ("engine-lamb", 44, (set, threads) => new EngineStepper(set, threads, ps => new CameSharp.Lamb(ps, new LambOptions { LearningRate = 1e-4 }))),
-        // The engine's kernels on the tensors' memory; the op path and the port as DESIGN.md's four passes (32 bytes).
-        ("torchsharp-came-fast", 28, (set, threads) => new TorchStepper(set, threads, ps => Optim.Came(ps, lr: 1e-4), fast: true)),
-        ("torchsharp-came-ops", 32, (set, threads) => new TorchStepper(set, threads, ps => Optim.Came(ps, lr: 1e-4), fast: false)),
-        ("torchsharp-adamw", 28, (set, threads) => new TorchStepper(set, threads, ps => torch.optim.AdamW(ps, lr: 1e-4), fast: false)),
-        // CameSharp.TorchSharp's AdamW: the engine's scan and fused pass on the tensors' memory (as engine-adamw).
-        ("torchsharp-adamw-fused", 32, (set, threads) => new TorchStepper(set, threads, ps => Optim.AdamW(ps, lr: 1e-4), fast: true)),
-        ("came-reference-port", 32, (set, threads) => new TorchStepper(set, threads, ps => new CameReferencePort(ps, lr: 1e-4), fast: false)),
+        ("engine-lamb", 44, true, (set, threads, _) => new EngineStepper(set, threads, ps => new CameSharp.Lamb(ps, new LambOptions { LearningRate = 1e-4 }))),
+        // The adapter's fast path for the tensors' device (the engine's kernels on CPU memory); the op path and the port
+        // as DESIGN.md's four passes (32 bytes).
+        ("torchsharp-came-fast", 28, false, (set, threads, device) => new TorchStepper(set, threads, device, ps => Optim.Came(ps, lr: 1e-4), fast: true)),
+        ("torchsharp-came-ops", 32, false, (set, threads, device) => new TorchStepper(set, threads, device, ps => Optim.Came(ps, lr: 1e-4), fast: false)),
+        ("torchsharp-adamw", 28, false, (set, threads, device) => new TorchStepper(set, threads, device, ps => torch.optim.AdamW(ps, lr: 1e-4), fast: false)),
+        // CameSharp.TorchSharp's AdamW: on CPU memory the engine's scan and fused pass (as engine-adamw).
+        ("torchsharp-adamw-fused", 32, false, (set, threads, device) => new TorchStepper(set, threads, device, ps => Optim.AdamW(ps, lr: 1e-4), fast: true)),
+        ("came-reference-port", 32, false, (set, threads, device) => new TorchStepper(set, threads, device, ps => new CameReferencePort(ps, lr: 1e-4), fast: false)),
     ];
 
     private sealed class EngineStepper : IStepper
@@ -85,18 +89,18 @@ internal static class Steppers
         private readonly optim.Optimizer optimizer;
         private readonly Parameter[] parameters;
 
-        public TorchStepper(ParameterSet set, int threads, Func<Parameter[], optim.Optimizer> create, bool fast)
+        public TorchStepper(ParameterSet set, int threads, Device device, Func<Parameter[], optim.Optimizer> create, bool fast)
         {
             torch.set_num_threads(threads);
             torch.manual_seed(1);
             // The random draws are temporaries: a scope frees them now rather than whenever their finalizers run.
             using (torch.NewDisposeScope())
             {
-                parameters = set.Shapes().Select(s => new Parameter(torch.randn(s.Select(d => (long)d).ToArray()) * 0.02f)).ToArray();
+                parameters = set.Shapes().Select(s => new Parameter(torch.randn(s.Select(d => (long)d).ToArray(), device: device) * 0.02f)).ToArray();
                 foreach (var p in parameters)
                 {
                     p.DetachFromDisposeScope();
-                    p.grad = torch.randn(p.shape) * 1e-3f;
+                    p.grad = torch.randn(p.shape, device: device) * 1e-3f;
                 }
             }
             optimizer = create(parameters);

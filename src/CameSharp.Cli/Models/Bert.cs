@@ -71,9 +71,10 @@ internal sealed class Bert : LanguageModel
     /// <summary>BERT's masking: the corrupted input, and labels that are -100 (ignored) except at chosen positions.</summary>
     internal (Tensor Input, Tensor Labels) Mask(Tensor tokens, Generator generator)
     {
-        var chosen = torch.rand(tokens.shape, generator: generator).lt(ChooseRate);
-        var action = torch.rand(tokens.shape, generator: generator);
-        var random = torch.randint(0, vocab, tokens.shape, generator: generator);
+        // Drawn on the CPU, where the generator lives, so a seed masks the same tokens on every device.
+        var chosen = torch.rand(tokens.shape, generator: generator).lt(ChooseRate).to(tokens.device);
+        var action = torch.rand(tokens.shape, generator: generator).to(tokens.device);
+        var random = torch.randint(0, vocab, tokens.shape, generator: generator).to(tokens.device);
         var input = torch.where(chosen.logical_and(action.lt(0.8)), torch.full_like(tokens, MaskId), tokens);
         input = torch.where(chosen.logical_and(action.ge(0.8)).logical_and(action.lt(0.9)), random, input);
         var labels = torch.where(chosen, tokens, torch.full_like(tokens, -100));

@@ -27,6 +27,7 @@ internal static class CompareReport
                     ["steps_completed"] = s.StepsCompleted,
                     ["parameters"] = s.Parameters,
                     ["threads"] = s.Threads,
+                    ["device"] = s.Device ?? "cpu",
                 };
                 if (s.FinalValAccuracy is { } acc) run["final_val_accuracy"] = Finite(acc);
                 runs.Add(run);
@@ -52,7 +53,8 @@ internal static class CompareReport
                 _ => $", torch threads {string.Join(" and ", threads)} (runs at different thread counts differ in rounding)",
             };
             md.AppendLine(c, $"{first.Parameters:N0} parameters, {first.Steps} steps of {first.TokensPerStep:N0} tokens " +
-                $"(batch {first.Batch} x {first.Accumulate} accumulated), {first.Tokenizer} tokens of `{Path.GetFileName(first.Data)}`{threadNote}. Command: `{command}`.");
+                $"(batch {first.Batch} x {first.Accumulate} accumulated), {first.Tokenizer} tokens of `{Path.GetFileName(first.Data)}`{threadNote}, " +
+                $"on {string.Join(" and ", DevicesOf(groups))}. Command: `{command}`.");
             md.AppendLine();
         }
         bool bert = groups.Any(g => g.Runs.Any(r => r.Summary.FinalValAccuracy is not null));
@@ -91,11 +93,16 @@ internal static class CompareReport
             md.AppendLine();
         }
         md.AppendLine("State is the optimizer's own tensors (AdamW: exp_avg and exp_avg_sq; CAME: exp_avg and the factored row/column " +
-            "statistics), measured from the tensors. Peak memory is each run's whole process, run alone.");
+            "statistics), measured from the tensors. Peak memory is each run's whole process, run alone" +
+            (DevicesOf(groups).Contains("cuda") ? ", in host memory: the GPU's memory is not in it." : "."));
         md.AppendLine();
         md.AppendLine("![validation loss](loss.png)");
         File.WriteAllText(Path.Combine(outDir, "report.md"), md.ToString());
     }
+
+    /// <summary>The devices the runs used; a summary from before the device was recorded ran on the CPU.</summary>
+    private static List<string> DevicesOf(IReadOnlyList<(string Optimizer, IReadOnlyList<RunRecord> Runs)> groups) =>
+        groups.SelectMany(g => g.Runs).Select(r => r.Summary.Device ?? "cpu").Distinct().Order().ToList();
 
     private static JsonNode? Finite(double x) => double.IsFinite(x) ? JsonValue.Create(x) : null;
 }

@@ -27,6 +27,8 @@ internal sealed record RunSummary
     public required string Tokenizer { get; init; }
     /// <summary>libtorch's intra-op threads; a seed reproduces a run bitwise at the same count. Absent in older summaries.</summary>
     public int? Threads { get; init; }
+    /// <summary>cpu or cuda: where the run's tensors lived. Absent in older summaries, whose runs were all on the CPU.</summary>
+    public string? Device { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {

@@ -23,6 +23,8 @@ internal sealed record TrainSettings
     public int EvalEvery { get; init; } = 100;
     public int EvalBatches { get; init; } = 8;
     public int? Threads { get; init; }
+    /// <summary>Where the model, its batches and the optimizer's state live: one of <see cref="Devices.Names"/>.</summary>
+    public string Device { get; init; } = "cpu";
 
     public double PeakLearningRate => LearningRate ?? OptimizerFactory.DefaultLearningRate(Model, Optimizer);
 
@@ -38,6 +40,7 @@ internal sealed record TrainSettings
         if (EvalEvery < 1) throw new UsageException($"--eval-every must be at least 1; got {EvalEvery}.");
         if (Warmup is < 0 or >= 1) throw new UsageException($"--warmup must be a fraction in [0, 1); got {Warmup}.");
         if (Threads is < 1) throw new UsageException($"--threads must be at least 1; got {Threads}.");
+        Devices.Resolve(Device);
     }
 
     /// <summary>Linear warmup over the first <see cref="Warmup"/> of the steps, then cosine decay to a tenth of the peak.</summary>

@@ -16,6 +16,7 @@ internal static class Trainer
     public static RunSummary Run(TrainSettings s, CancellationToken cancel)
     {
         s.Validate();
+        var device = Devices.Resolve(s.Device);
         var corpus = Corpus.Load(s.Data, s.Tokenizer, s.Context);
         Directory.CreateDirectory(s.Out);
         // A run's floats depend on libtorch's thread count (it splits reductions by thread), so the count is fixed for
@@ -27,6 +28,9 @@ internal static class Trainer
         torch.manual_seed(s.Seed);
         var config = new ModelConfig(corpus.Tokenizer.VocabSize, s.Context, s.Dim, s.Layers, s.Heads);
         LanguageModel model = s.Model == "gpt" ? new Gpt(config) : new Bert(config);
+        // Initialised on the CPU, then moved (a no-op there): a seed draws the same weights whatever the device. The
+        // optimizer is built after the move, because moving replaces the parameter tensors.
+        model.to(device);
         using var optimizer = OptimizerFactory.Create(s.Optimizer, model, s.PeakLearningRate, s.WeightDecay);
         var parameters = model.parameters().ToArray();
         long parameterCount = parameters.Sum(p => p.NumberOfElements);
@@ -53,13 +57,14 @@ internal static class Trainer
                 for (int a = 0; a < s.Accumulate; a++)
                 {
                     using var scope = torch.NewDisposeScope();
-                    var windows = Corpus.Windows(corpus.Train, s.Batch, model.WindowLength, data);
+                    var windows = Corpus.Windows(corpus.Train, s.Batch, model.WindowLength, data).to(device);
                     var (loss, _) = model.Loss(windows, masking, measureAccuracy: false);
                     (loss / s.Accumulate).backward();
                     trainLoss += loss.item<float>() / s.Accumulate;
                 }
                 torch.nn.utils.clip_grad_norm_(parameters, s.ClipNorm);
                 optimizer.step();
+                Devices.Synchronize(device);
                 double ms = watch.Elapsed.TotalMilliseconds;
                 stepTimes.Add(ms);
                 completed = step;
@@ -67,7 +72,7 @@ internal static class Trainer
                 double? val = null;
                 if (step % s.EvalEvery == 0 || step == s.Steps)
                 {
-                    (lastVal, lastAccuracy) = Evaluate(model, corpus, s, s.Seed);
+                    (lastVal, lastAccuracy) = Evaluate(model, corpus, s, device);
                     val = lastVal;
                 }
                 string Cell(double? x) => x is { } v ? v.ToString("R", CultureInfo.InvariantCulture) : "";
@@ -104,22 +109,23 @@ internal static class Trainer
             Data = corpus.Path,
             Tokenizer = corpus.Tokenizer.Name,
             Threads = threads,
+            Device = s.Device,
         };
         summary.Write(Path.Combine(s.Out, "summary.json"));
         return summary;
     }
 
     /// <summary>Mean loss (and masked-LM accuracy) over fixed validation windows, masked with a fixed seed.</summary>
-    private static (double Loss, double Accuracy) Evaluate(LanguageModel model, Corpus corpus, TrainSettings s, int seed)
+    private static (double Loss, double Accuracy) Evaluate(LanguageModel model, Corpus corpus, TrainSettings s, Device device)
     {
         model.eval();
         using var _ = torch.no_grad();
-        var masking = new Generator((ulong)(seed + 1_000_003));
+        var masking = new Generator((ulong)(s.Seed + 1_000_003));
         double loss = 0, accuracy = 0;
         for (int i = 0; i < s.EvalBatches; i++)
         {
             using var scope = torch.NewDisposeScope();
-            var (l, a) = model.Loss(corpus.ValidationWindows(s.Batch, model.WindowLength, i, s.EvalBatches), masking, measureAccuracy: s.Model == "bert");
+            var (l, a) = model.Loss(corpus.ValidationWindows(s.Batch, model.WindowLength, i, s.EvalBatches).to(device), masking, measureAccuracy: s.Model == "bert");
             loss += l.item<float>();
             accuracy += a;
         }
