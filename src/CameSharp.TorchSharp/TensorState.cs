@@ -2,7 +2,6 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
-using Engine = CameSharp;
 
 namespace CameSharp.TorchSharp;
 
@@ -19,16 +18,16 @@ using Parameter = global::TorchSharp.Modules.Parameter;
 /// </summary>
 public sealed class TensorState : OptimizerState, IDisposable
 {
-    private readonly List<(Engine.StateTensorSpec Spec, Tensor Tensor)> tensors = [];
+    private readonly List<(StateTensorSpec Spec, Tensor Tensor)> tensors = [];
     private readonly Tensor parameter;
-    private readonly Func<OptimizerOptions, IReadOnlyList<Engine.StateTensorSpec>> layout;
+    private readonly Func<OptimizerOptions, IReadOnlyList<StateTensorSpec>> layout;
     private readonly string name;
-    private Engine.TensorStep<Tensor, Tensor>? torchView;
-    private Engine.TensorStep<Memory<float>, double>? cpuView;
+    private TensorStep<Tensor, Tensor>? torchView;
+    private TensorStep<Memory<float>, double>? cpuView;
     private nint[] cpuPointers = [];
     private nint gradPointer;
 
-    internal TensorState(Parameter parameter, string name, Func<OptimizerOptions, IReadOnlyList<Engine.StateTensorSpec>> layout) : base(parameter)
+    internal TensorState(Parameter parameter, string name, Func<OptimizerOptions, IReadOnlyList<StateTensorSpec>> layout) : base(parameter)
     {
         this.parameter = parameter;
         this.name = name;
@@ -143,14 +142,14 @@ public sealed class TensorState : OptimizerState, IDisposable
         t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous();
 
     /// <summary>The rule's view of this parameter for torch ops; the caller sets the float32 parameter and gradient.</summary>
-    internal Engine.TensorStep<Tensor, Tensor> TorchView() =>
+    internal TensorStep<Tensor, Tensor> TorchView() =>
         torchView ??= new(name, ParameterShape, parameter, tensors.Select(t => t.Spec), tensors.Select(t => t.Tensor));
 
     /// <summary>
     /// The rule's view of this parameter for the CPU kernels, over the tensors' own memory: rebuilt only when a
     /// tensor's storage has moved, so steps do not allocate.
     /// </summary>
-    internal Engine.TensorStep<Memory<float>, double> CpuView(Tensor grad)
+    internal TensorStep<Memory<float>, double> CpuView(Tensor grad)
     {
         if (cpuView is null || StorageMoved())
         {
@@ -177,7 +176,7 @@ public sealed class TensorState : OptimizerState, IDisposable
         return Address(parameter) != cpuPointers[^1];
     }
 
-    private static Memory<float> Wrap(Tensor t) => new Engine.UnmanagedFloatMemory(Address(t), checked((int)t.NumberOfElements)).Memory;
+    private static Memory<float> Wrap(Tensor t) => new UnmanagedFloatMemory(Address(t), checked((int)t.NumberOfElements)).Memory;
 
     /// <summary>The address of a CPU tensor's first element: <c>bytes</c> spans its native storage, which does not move.</summary>
     private static unsafe nint Address(Tensor t) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));

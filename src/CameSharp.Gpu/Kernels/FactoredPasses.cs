@@ -254,15 +254,7 @@ internal static class FactoredPasses
         {
             int row = (int)(index / cols), j = (int)(index - (long)row * cols);
             int col = row / s.Rows * cols + j;
-            float u = v.RowFactor[row] * scaleValue * v.ColFactor[col] * g[index];
-            if (momentum)
-            {
-                u = beta1.Of(m[index], u);
-                m[index] = u;
-            }
-            float pv = p[index];
-            pv += minusDecay * pv;
-            p[index] = pv - u;
+            FlatPasses.AdafactorElement(p, m, index, v.RowFactor[row] * scaleValue * v.ColFactor[col] * g[index], momentum, beta1, minusDecay);
         }
     }
 }

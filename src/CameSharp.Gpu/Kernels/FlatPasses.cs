@@ -123,16 +123,24 @@ internal static class FlatPasses
         bool momentum = m.Length > 0;
         for (long i = Grid.GlobalIndex.X; i < p.Length; i += Stride)
         {
-            float u = scaleValue * (1f / MathF.Sqrt(v[i])) * g[i];
-            if (momentum)
-            {
-                u = beta1.Of(m[i], u);
-                m[i] = u;
-            }
-            float pv = p[i];
-            pv += minusDecay * pv;
-            p[i] = pv - u;
+            AdafactorElement(p, m, i, scaleValue * (1f / MathF.Sqrt(v[i])) * g[i], momentum, beta1, minusDecay);
         }
+    }
+
+    /// <summary>
+    /// One element of Adafactor's step, factored or not, from its scaled update u: with momentum m ← β1·m + (1 − β1)·u
+    /// and u = m; then θ ← θ − decay·θ − u.
+    /// </summary>
+    internal static void AdafactorElement(ArrayView<float> p, ArrayView<float> m, long i, float u, bool momentum, EmaWeights beta1, float minusDecay)
+    {
+        if (momentum)
+        {
+            u = beta1.Of(m[i], u);
+            m[i] = u;
+        }
+        float pv = p[i];
+        pv += minusDecay * pv;
+        p[i] = pv - u;
     }
 
     /// <summary>The constants of <see cref="AdamWStep"/>, as the rule gives them.</summary>
