@@ -65,17 +65,17 @@ internal readonly struct FactoredMoment
     /// </summary>
     public double UpdateSquareSum(double beta, ReadOnlySpan<float> weightedColumnSums)
     {
-        var (b, rest) = EmaWeights(beta);
+        var (b, oneMinusBeta) = EmaWeights(beta);
         ReadOnlySpan<float> rowEma = Row.Span, colEma = Col.Span, rowMeans = RowFactor.Span, colMeans = ColFactor.Span;
         int rows = Layout.Rows, cols = Layout.Cols;
         double total = 0;
         for (int m = 0; m < Layout.Batches; m++)
         {
             double rowMean = 0;
-            for (int i = m * rows; i < (m + 1) * rows; i++) rowMean += EmaOf(rowEma[i], rowMeans[i], b, rest);
+            for (int i = m * rows; i < (m + 1) * rows; i++) rowMean += EmaOf(rowEma[i], rowMeans[i], b, oneMinusBeta);
             rowMean /= rows;
             double sum = 0;
-            for (int j = m * cols; j < (m + 1) * cols; j++) sum += weightedColumnSums[j] / (double)EmaOf(colEma[j], colMeans[j], b, rest);
+            for (int j = m * cols; j < (m + 1) * cols; j++) sum += weightedColumnSums[j] / (double)EmaOf(colEma[j], colMeans[j], b, oneMinusBeta);
             total += rowMean * sum;
         }
         return total;
@@ -84,8 +84,8 @@ internal readonly struct FactoredMoment
     /// <summary>ema = β·ema + (1 − β)·mean, the reference's <c>mul_(β).add_(mean, alpha=1-β)</c>.</summary>
     internal static void Ema(Span<float> ema, ReadOnlySpan<float> mean, double beta)
     {
-        var (b, rest) = EmaWeights(beta);
-        for (int i = 0; i < ema.Length; i++) ema[i] = EmaOf(ema[i], mean[i], b, rest);
+        var (b, oneMinusBeta) = EmaWeights(beta);
+        for (int i = 0; i < ema.Length; i++) ema[i] = EmaOf(ema[i], mean[i], b, oneMinusBeta);
     }
 
     /// <summary>β and 1 − β as the EMA uses them.</summary>
