@@ -24,7 +24,7 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
     private readonly IOptionsBinding<TEngineOptions> binding;
     private readonly Engine.Kernels.CpuKernels cpu = new();
     private readonly TorchKernels torchOps = new();
-    private readonly List<(Parameter Param, TensorState State, TEngineOptions Options, bool Cpu)> work = [];
+    private readonly List<(Parameter Param, Tensor Grad, TensorState State, TEngineOptions Options, bool Cpu)> work = [];
     private readonly List<double> cpuVerdicts = [];
     private readonly List<Tensor> torchVerdicts = [];
 
@@ -142,7 +142,7 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
                     if (view.Pending is { } pending) scope.MoveToOuter(pending);
                     torchVerdicts.Add(verdict);
                 }
-                work.Add((p, state, options, onCpu));
+                work.Add((p, grad, state, options, onCpu));
             }
         }
         if (Refused() is { } refused)
@@ -152,12 +152,12 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
             return loss!;
         }
 
-        foreach (var (p, state, options, onCpu) in work)
+        foreach (var (p, grad, state, options, onCpu) in work)
         {
             state.step++;
             if (onCpu)
             {
-                rule.Update(cpu, state.CpuView(p.grad!), options, state.step);
+                rule.Update(cpu, state.CpuView(grad), options, state.step);
                 FastPathParameters++;
             }
             else
@@ -182,7 +182,7 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
         if (onCpu < 0 && onTorch < 0) return null;
         // Map each backend's index back to the step's order, and name the earliest.
         int cpuSeen = 0, torchSeen = 0;
-        foreach (var (_, state, _, isCpu) in work)
+        foreach (var (_, _, state, _, isCpu) in work)
         {
             if (isCpu ? cpuSeen++ == onCpu : torchSeen++ == onTorch) return state;
         }
