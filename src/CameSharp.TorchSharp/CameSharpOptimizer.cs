@@ -24,9 +24,21 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
     private readonly IOptionsBinding<TEngineOptions> binding;
     private readonly Engine.Kernels.CpuKernels cpu = new();
     private readonly TorchKernels torchOps = new();
-    private readonly List<(Parameter Param, Tensor Grad, TensorState State, TEngineOptions Options, bool Cpu)> work = [];
+    private readonly List<WorkItem> work = [];
     private readonly List<double> cpuVerdicts = [];
     private readonly List<Tensor> torchVerdicts = [];
+
+    /// <summary>The GPU backend of each CUDA device met so far; null where ILGPU cannot drive the device.</summary>
+    private readonly Dictionary<int, GpuBackend?> cudaBackends = [];
+
+    /// <summary>Set by tests only: CPU tensors go through the GPU kernels on ILGPU's CPU accelerator, the CUDA path's glue without a GPU.</summary>
+    private GpuBackend? cpuTensorBackend;
+
+    /// <summary>How a parameter is stepped: by which backend, and where its verdict sits in that backend's list.</summary>
+    private enum Route { Cpu, Gpu, Torch }
+
+    private readonly record struct WorkItem(Parameter Param, Tensor Grad, TensorState State, TEngineOptions Options, Route Route, GpuBackend? Gpu,
+        int Verdict);
 
     private protected CameSharpOptimizer(Engine.UpdateRule<TEngineOptions> rule, IOptionsBinding<TEngineOptions> binding, OptimizerOptions defaults,
         IEnumerable<TorchParamGroup> groups)
@@ -45,7 +57,10 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
     /// <summary>Steps skipped under <see cref="Engine.NonFinitePolicy.SkipStep"/>.</summary>
     public long SkippedSteps { get; private set; }
 
-    /// <summary>Use the engine's CPU kernels for contiguous float32 CPU parameters. Default true; false forces torch ops everywhere.</summary>
+    /// <summary>
+    /// Use the fused kernels: the engine's CPU kernels for contiguous float32 CPU parameters, and the GPU kernels for
+    /// contiguous float32 CUDA parameters. Default true; false forces torch ops everywhere.
+    /// </summary>
     public bool UseFastPath { get; set; } = true;
 
     /// <summary>Threads the CPU kernels may use. Default: the processor count.</summary>
@@ -73,6 +88,15 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
 
     /// <summary>Parameters stepped through the engine's CPU kernels in the last step.</summary>
     public int FastPathParameters { get; private set; }
+
+    /// <summary>Parameters stepped through the fused GPU kernels in the last step.</summary>
+    public int GpuKernelParameters { get; private set; }
+
+    /// <summary>
+    /// Why CUDA parameters are stepped by torch ops rather than the fused GPU kernels (ILGPU found no CUDA driver it can
+    /// use, say); null when nothing has stopped them.
+    /// </summary>
+    public string? GpuUnavailableReason { get; private set; }
 
     /// <summary>The state of <paramref name="parameter"/>.</summary>
     public TensorState StateOf(Parameter parameter) => (TensorState)_state[parameter.Handle];
@@ -102,8 +126,51 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
             _state[p.Handle] = state;
             // Any parameter may reach the CPU kernels (a CUDA one moved to the CPU, say): their scratch is sized now, not mid-step.
             cpu.Reserve(shape);
+            // A CUDA parameter's GPU kernels are compiled and their scratch sized now, so the first step does not.
+            if (p.device_type == DeviceType.CUDA) CudaBackend(p.device)?.Kernels.Reserve(shape);
+            cpuTensorBackend?.Kernels.Reserve(shape);
         }
     }
+
+    /// <summary>
+    /// Tests only: steps contiguous float32 CPU parameters with the GPU kernels on <paramref name="accelerator"/> (ILGPU's CPU
+    /// accelerator), over the tensors' own memory as on CUDA, so that the GPU path's glue is tested without a GPU.
+    /// </summary>
+    internal void StepCpuTensorsOn(ILGPU.Runtime.Accelerator accelerator, int groupSize)
+    {
+        cpuTensorBackend?.Dispose();
+        cpuTensorBackend = GpuBackend.ForCpuTensors(accelerator, groupSize);
+        foreach (var p in _parameter_groups.SelectMany(g => g.Parameters))
+            cpuTensorBackend.Kernels.Reserve(p.shape.Select(d => checked((int)d)).ToArray());
+    }
+
+    /// <summary>The GPU backend of CUDA device <paramref name="device"/>, made on first use; null (and the reason kept) where ILGPU cannot drive it.</summary>
+    private GpuBackend? CudaBackend(Device device)
+    {
+        int index = device.index < 0 ? 0 : device.index;
+        if (cudaBackends.TryGetValue(index, out var known)) return known;
+        GpuBackend? backend = null;
+        string? reason;
+        if (!StorageAddress.Available) reason = "TorchSharp's native library does not give the tensors' device pointers (THSStorage_data_ptr).";
+        else backend = GpuBackend.ForCuda(device, out reason);
+        if (reason is not null) GpuUnavailableReason = reason;
+        cudaBackends[index] = backend;
+        return backend;
+    }
+
+    /// <summary>Which backend steps a parameter with gradient <paramref name="grad"/> this step.</summary>
+    private (Route, GpuBackend?) RouteOf(TensorState state, Tensor grad)
+    {
+        if (!UseFastPath) return (Route.Torch, null);
+        if (cpuTensorBackend is not null && state.GpuKernelsApply(grad, torch.CPU)) return (Route.Gpu, cpuTensorBackend);
+        if (state.CpuKernelsApply(grad)) return (Route.Cpu, null);
+        if (grad.device_type == DeviceType.CUDA && CudaBackend(grad.device) is { } gpu && state.GpuKernelsApply(grad, grad.device))
+            return (Route.Gpu, gpu);
+        return (Route.Torch, null);
+    }
+
+    private IEnumerable<GpuBackend> GpuBackends =>
+        cudaBackends.Values.OfType<GpuBackend>().Concat(cpuTensorBackend is null ? [] : [cpuTensorBackend]);
 
     /// <inheritdoc/>
     public override Tensor step(Func<Tensor>? closure = null)
@@ -120,58 +187,98 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
         torchVerdicts.Clear();
         cpu.BeginStep();
         torchOps.BeginStep();
+        foreach (var gpu in GpuBackends) gpu.BeginStep();
         FastPathParameters = 0;
-        // Every gradient is read before anything changes, as in the engine; each backend reads its verdicts once.
-        foreach (var group in _parameter_groups)
+        GpuKernelParameters = 0;
+        try
         {
-            var options = ToEngine(group.Options);
-            foreach (var p in group.Parameters)
+            // Route every parameter first: a GPU backend's scratch must be sized before the step's first kernel is queued.
+            foreach (var group in _parameter_groups)
             {
-                var grad = p.grad;
-                if (grad is null) continue;
-                var state = (TensorState)_state[p.Handle];
-                bool onCpu = UseFastPath && state.CpuKernelsApply(grad);
-                if (onCpu) cpuVerdicts.Add(rule.Inspect(cpu, state.CpuView(grad), options, state.step + 1));
-                else
+                var options = ToEngine(group.Options);
+                foreach (var p in group.Parameters)
                 {
-                    var view = state.TorchView();
-                    view.Gradient = grad.dtype == ScalarType.Float32 ? grad : grad.to(ScalarType.Float32);
-                    using var scope = torch.NewDisposeScope();
-                    var verdict = rule.Inspect(torchOps, view, options, state.step + 1);
+                    var grad = p.grad;
+                    if (grad is null) continue;
+                    var state = (TensorState)_state[p.Handle];
+                    var (route, gpu) = RouteOf(state, grad);
+                    gpu?.Kernels.Reserve(state.Shape);
+                    work.Add(new(p, grad, state, options, route, gpu, 0));
+                }
+            }
+            // Every gradient is read before anything changes, as in the engine; each backend reads its verdicts once.
+            for (int i = 0; i < work.Count; i++) work[i] = Inspect(work[i]);
+            if (Refused() is { } refused)
+            {
+                if (NonFinitePolicy == Engine.NonFinitePolicy.Throw) throw new Engine.NonFiniteGradientException(refused.ParameterName, refused.step + 1);
+                SkippedSteps++;
+                return loss!;
+            }
+            foreach (var item in work) Update(item);
+        }
+        finally
+        {
+            // The parameters are final for torch (and for a caller's host reads) once the GPU kernels have run.
+            foreach (var gpu in GpuBackends) gpu.EndStep();
+            work.Clear();
+        }
+        return loss!;
+    }
+
+    /// <summary>The first pass of one parameter on its backend; returns the item with its verdict's place.</summary>
+    private WorkItem Inspect(WorkItem item)
+    {
+        var (_, grad, state, options, route, gpu, _) = item;
+        long step = state.step + 1;
+        switch (route)
+        {
+            case Route.Cpu:
+                cpuVerdicts.Add(rule.Inspect(cpu, state.CpuView(grad), options, step));
+                return item with { Verdict = cpuVerdicts.Count - 1 };
+            case Route.Gpu:
+                gpu!.BeforeFirstKernel();
+                gpu.Verdicts.Add(rule.Inspect(gpu.Kernels, state.GpuView(gpu.Accelerator, grad), options, step));
+                return item with { Verdict = gpu.Verdicts.Count - 1 };
+            default:
+                var view = state.TorchView();
+                view.Gradient = grad.dtype == ScalarType.Float32 ? grad : grad.to(ScalarType.Float32);
+                using (var scope = torch.NewDisposeScope())
+                {
+                    var verdict = rule.Inspect(torchOps, view, options, step);
                     scope.MoveToOuter(verdict);
                     if (view.Pending is { } pending) scope.MoveToOuter(pending);
                     torchVerdicts.Add(verdict);
                 }
-                work.Add((p, grad, state, options, onCpu));
-            }
+                return item with { Verdict = torchVerdicts.Count - 1 };
         }
-        if (Refused() is { } refused)
-        {
-            if (NonFinitePolicy == Engine.NonFinitePolicy.Throw) throw new Engine.NonFiniteGradientException(refused.ParameterName, refused.step + 1);
-            SkippedSteps++;
-            return loss!;
-        }
+    }
 
-        foreach (var (p, grad, state, options, onCpu) in work)
+    /// <summary>The rest of one parameter's step on its backend.</summary>
+    private void Update(WorkItem item)
+    {
+        var (p, grad, state, options, route, gpu, _) = item;
+        state.step++;
+        switch (route)
         {
-            state.step++;
-            if (onCpu)
-            {
+            case Route.Cpu:
                 rule.Update(cpu, state.CpuView(grad), options, state.step);
                 FastPathParameters++;
-            }
-            else
-            {
-                using var scope = torch.NewDisposeScope();
-                var view = state.TorchView();
-                view.Parameter = p.dtype == ScalarType.Float32 ? p : p.to(ScalarType.Float32);
-                rule.Update(torchOps, view, options, state.step);
-                if (!ReferenceEquals(view.Parameter, p)) p.copy_(view.Parameter);
-                view.Parameter = p;
-            }
+                break;
+            case Route.Gpu:
+                rule.Update(gpu!.Kernels, state.GpuView(gpu.Accelerator, grad), options, state.step);
+                GpuKernelParameters++;
+                break;
+            default:
+                using (torch.NewDisposeScope())
+                {
+                    var view = state.TorchView();
+                    view.Parameter = p.dtype == ScalarType.Float32 ? p : p.to(ScalarType.Float32);
+                    rule.Update(torchOps, view, options, state.step);
+                    if (!ReferenceEquals(view.Parameter, p)) p.copy_(view.Parameter);
+                    view.Parameter = p;
+                }
+                break;
         }
-        work.Clear();
-        return loss!;
     }
 
     /// <summary>The first parameter, in step order, whose gradient a backend refused; null when every one is usable.</summary>
@@ -179,12 +286,14 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
     {
         int onCpu = cpu.FirstRefused(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(cpuVerdicts));
         int onTorch = torchOps.FirstRefused(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(torchVerdicts));
-        if (onCpu < 0 && onTorch < 0) return null;
-        // Map each backend's index back to the step's order, and name the earliest.
-        int cpuSeen = 0, torchSeen = 0;
-        foreach (var (_, _, state, _, isCpu) in work)
+        bool anyGpu = false;
+        foreach (var gpu in GpuBackends) anyGpu |= gpu.ReadRefused() >= 0;
+        if (onCpu < 0 && onTorch < 0 && !anyGpu) return null;
+        // Each backend's index is into its own list: name the earliest refused parameter in the step's order.
+        foreach (var item in work)
         {
-            if (isCpu ? cpuSeen++ == onCpu : torchSeen++ == onTorch) return state;
+            int refused = item.Route switch { Route.Cpu => onCpu, Route.Gpu => item.Gpu!.Refused, _ => onTorch };
+            if (refused == item.Verdict) return item.State;
         }
         return null;
     }
@@ -204,5 +313,6 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
         if (!disposing) return;
         foreach (var state in _state.Values.OfType<TensorState>()) state.Dispose();
         cpu.Dispose();
+        foreach (var gpu in GpuBackends) gpu.Dispose();
     }
 }

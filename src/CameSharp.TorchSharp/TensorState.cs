@@ -1,6 +1,9 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using TorchSharp;
+using CameSharp.Gpu;
+using ILGPU.Runtime;
+using Device = TorchSharp.torch.Device;
 using static TorchSharp.torch;
 
 namespace CameSharp.TorchSharp;
@@ -26,11 +29,18 @@ public sealed class TensorState : OptimizerState, IDisposable
     private TensorStep<Memory<float>, double>? cpuView;
     private nint[] cpuPointers = [];
     private nint gradPointer;
+    private TensorStep<GpuTensor, GpuScalar>? gpuView;
+    private Accelerator? gpuAccelerator;
+    private MemoryBuffer[] gpuBuffers = [];
+    private MemoryBuffer? gpuGradBuffer;
+    private nint[] gpuPointers = [];
+    private nint gpuGradPointer;
 
     internal TensorState(Parameter parameter, string name, Func<OptimizerOptions, IReadOnlyList<StateTensorSpec>> layout) : base(parameter)
     {
         this.parameter = parameter;
         this.name = name;
+        Shape = parameter.shape.Select(d => checked((int)d)).ToArray();
         this.layout = layout;
     }
 
@@ -123,6 +133,7 @@ public sealed class TensorState : OptimizerState, IDisposable
     public void Dispose()
     {
         DisposeTensors();
+        ForgetGpuView();
         GC.SuppressFinalize(this);
     }
 
@@ -132,6 +143,7 @@ public sealed class TensorState : OptimizerState, IDisposable
         tensors.Clear();
         torchView = null;
         cpuView = null;
+        ForgetGpuView();
     }
 
     /// <summary>True when the CPU kernels apply: parameter, gradient and every state tensor are contiguous float32 on the CPU.</summary>
@@ -166,7 +178,80 @@ public sealed class TensorState : OptimizerState, IDisposable
         return cpuView;
     }
 
-    private int[] ParameterShape => parameter.shape.Select(d => checked((int)d)).ToArray();
+    /// <summary>
+    /// True when the fused GPU kernels apply on <paramref name="device"/>: the parameter and gradient are contiguous float32
+    /// there, and every state tensor is contiguous float32 there too.
+    /// </summary>
+    internal bool GpuKernelsApply(Tensor grad, Device device) =>
+        IsGpuElement(parameter, device) && grad.dtype == parameter.dtype && IsGpuElement(grad, device) &&
+        tensors.All(t => t.Tensor.dtype == ScalarType.Float32 && OnDevice(t.Tensor, device)) && parameter.NumberOfElements < int.MaxValue;
+
+    private static bool IsGpuElement(Tensor t, Device device) => t.dtype == ScalarType.Float32 && OnDevice(t, device);
+
+    private static bool OnDevice(Tensor t, Device device) =>
+        t.device_type == device.type && (t.device_type == DeviceType.CPU || t.device_index == device.index) && t.is_contiguous();
+
+    /// <summary>
+    /// The rule's view of this parameter for the GPU kernels on <paramref name="accelerator"/>, over the tensors' own
+    /// memory (a device pointer on CUDA, a host pointer on ILGPU's CPU accelerator): rebuilt only when a tensor's storage
+    /// has moved or the accelerator changed, so steps do not allocate.
+    /// </summary>
+    internal TensorStep<GpuTensor, GpuScalar> GpuView(Accelerator accelerator, Tensor grad)
+    {
+        if (gpuView is null || !ReferenceEquals(gpuAccelerator, accelerator) || GpuStorageMoved())
+        {
+            ForgetGpuView();
+            gpuAccelerator = accelerator;
+            gpuPointers = [.. tensors.Select(t => DataAddress(t.Tensor)), DataAddress(parameter)];
+            gpuBuffers = [.. tensors.Select(t => WrapBuffer(accelerator, t.Tensor)), WrapBuffer(accelerator, parameter)];
+            gpuView = new(name, ParameterShape, AsGpuTensor(parameter, gpuBuffers[^1]), tensors.Select(t => t.Spec),
+                gpuBuffers[..^1].Select((b, i) => AsGpuTensor(tensors[i].Tensor, b)));
+        }
+        nint pointer = DataAddress(grad);
+        if (gpuGradBuffer is null || pointer != gpuGradPointer)
+        {
+            gpuGradBuffer?.Dispose();
+            gpuGradBuffer = WrapBuffer(accelerator, grad);
+            gpuGradPointer = pointer;
+            gpuView.Gradient = AsGpuTensor(grad, gpuGradBuffer);
+        }
+        return gpuView;
+    }
+
+    private bool GpuStorageMoved()
+    {
+        for (int i = 0; i < tensors.Count; i++)
+            if (DataAddress(tensors[i].Tensor) != gpuPointers[i]) return true;
+        return DataAddress(parameter) != gpuPointers[^1];
+    }
+
+    /// <summary>Releases the wrappers of the GPU view (not the memory, which is the tensors').</summary>
+    private void ForgetGpuView()
+    {
+        foreach (var buffer in gpuBuffers) buffer.Dispose();
+        gpuBuffers = [];
+        gpuGradBuffer?.Dispose();
+        gpuGradBuffer = null;
+        gpuView = null;
+        gpuAccelerator = null;
+    }
+
+    private static MemoryBuffer WrapBuffer(Accelerator accelerator, Tensor t) =>
+        ExternalMemory.Wrap(accelerator, DataAddress(t), t.NumberOfElements, (int)t.ElementSize);
+
+    private static GpuTensor AsGpuTensor(Tensor t, MemoryBuffer buffer) => t.dtype switch
+    {
+        ScalarType.Float32 => new GpuTensor(ExternalMemory.AsFloat32(buffer)),
+        _ => throw new ArgumentException($"the GPU kernels take float32, bfloat16 or float16 tensors; got {t.dtype}.", nameof(t)),
+    };
+
+    /// <summary>The address of a tensor's first element on its device (see <see cref="StorageAddress"/>).</summary>
+    internal static nint DataAddress(Tensor t) => StorageAddress.Of(t);
+
+    private int[] ParameterShape => Shape;
+
+    /// <summary>The parameter's shape, as it was when the optimizer took it.</summary>
+    internal int[] Shape { get; }
 
     /// <summary>True when any state tensor or the parameter no longer lives where the view recorded; allocates nothing.</summary>
     private bool StorageMoved()

@@ -1,0 +1,228 @@
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using TorchSharp;
+using static TorchSharp.torch;
+using Engine = CameSharp;
+
+namespace CameSharp.TorchSharp.Tests;
+
+using Parameter = global::TorchSharp.Modules.Parameter;
+
+/// <summary>One ILGPU CPU accelerator (emulating an NVIDIA GPU's groups) for the adapter's GPU-path tests, which run one at a time.</summary>
+public sealed class GpuPathAccelerator : IDisposable
+{
+    private readonly Context context = Context.Create(b => b.CPU(CPUDeviceKind.Nvidia));
+
+    public GpuPathAccelerator() => Accelerator = context.CreateCPUAccelerator(0);
+
+    public Accelerator Accelerator { get; }
+
+    /// <summary>One warp a group: the CPU accelerator runs each thread of a group on an OS thread, so larger groups only slow the tests.</summary>
+    public const int GroupSize = 32;
+
+    public void Dispose()
+    {
+        Accelerator.Dispose();
+        context.Dispose();
+    }
+}
+
+[CollectionDefinition(Name)]
+public sealed class GpuPathCollection : ICollectionFixture<GpuPathAccelerator>
+{
+    public const string Name = "adapter GPU path";
+}
+
+/// <summary>
+/// The adapter's GPU path: parameters stepped in place by the fused GPU kernels through their tensors' memory. CUDA
+/// tensors take it on a GPU; here the same glue runs over CPU tensors on ILGPU's CPU accelerator (routing, pointer
+/// wrapping, verdicts across backends, the non-finite policy, state that moves between backends).
+/// </summary>
+[Collection(GpuPathCollection.Name)]
+public sealed class GpuBackendTests(GpuPathAccelerator fixture)
+{
+    /// <summary>A matrix that splits into several row blocks (column partials added in order), a vector, and a 3-D tensor.</summary>
+    private static readonly int[][] Shapes = [[300, 200], [40], [3, 8, 16]];
+
+    private sealed class Run : IDisposable
+    {
+        public readonly Parameter[] Params;
+        public readonly optim.Optimizer Optimizer;
+
+        public Run(string name, Parameter[]? from = null, ScalarType dtype = ScalarType.Float32)
+        {
+            Params = Shapes.Select((s, i) => TorchTestData.Param(CameSharpOptimizerTests.Random(s.Aggregate(1, (a, b) => a * b), i + 1, 0.5f), s, dtype))
+                .ToArray();
+            if (from is not null)
+                foreach (var (dst, src) in Params.Zip(from))
+                    using (torch.no_grad()) dst.copy_(src);
+            Optimizer = name switch
+            {
+                "came" or "came-bc" => Optim.Came(Params, lr: 1e-2, weight_decay: 0.01, bias_correction: name == "came-bc"),
+                "adafactor" => Optim.Adafactor(Params, beta1: 0.9),
+                "adafactor-relative" => Optim.Adafactor(Params),
+                "adamw" => Optim.AdamW(Params, lr: 1e-2),
+                _ => Optim.Lamb(Params, lr: 1e-2),
+            };
+        }
+
+        public void OnGpuKernels(Accelerator accelerator)
+        {
+            switch (Optimizer)
+            {
+                case Came c: c.StepCpuTensorsOn(accelerator, GpuPathAccelerator.GroupSize); break;
+                case Adafactor a: a.StepCpuTensorsOn(accelerator, GpuPathAccelerator.GroupSize); break;
+                case Lamb l: l.StepCpuTensorsOn(accelerator, GpuPathAccelerator.GroupSize); break;
+                case AdamW w: w.StepCpuTensorsOn(accelerator, GpuPathAccelerator.GroupSize); break;
+            }
+        }
+
+        public int GpuParameters => Optimizer switch
+        {
+            Came c => c.GpuKernelParameters,
+            Adafactor a => a.GpuKernelParameters,
+            Lamb l => l.GpuKernelParameters,
+            AdamW w => w.GpuKernelParameters,
+            _ => 0,
+        };
+
+        public void Steps(int from, int to, float scale = 1)
+        {
+            for (int t = from; t < to; t++)
+            {
+                for (int i = 0; i < Params.Length; i++)
+                    TorchTestData.SetGrad(Params[i], CameSharpOptimizerTests.Random((int)Params[i].NumberOfElements, 100 * t + i, scale));
+                Optimizer.step();
+            }
+        }
+
+        public float[][] Values() => Params.Select(TorchTestData.Values).ToArray();
+
+        public void Dispose() => Optimizer.Dispose();
+    }
+
+    /// <summary>
+    /// The GPU kernels sum in another order than the CPU engine (trees in groups, then blocks in order), so the two agree
+    /// to rounding: a few ulps of the parameters' movement, compounded over the steps.
+    /// </summary>
+    private static void AssertClose(float[][] expected, float[][] actual, float[][] initial)
+    {
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double moved = expected[i].Zip(initial[i], (e, p) => Math.Abs((double)e - p)).Max();
+            double error = expected[i].Zip(actual[i], (e, a) => Math.Abs((double)e - a)).Max();
+            Assert.True(moved > 0, $"parameter {i} did not move");
+            Assert.True(error <= 2e-5 * moved + 1e-7, $"parameter {i}: {error:E3} against a movement of {moved:E3}");
+        }
+    }
+
+    [Theory]
+    [InlineData("came")]
+    [InlineData("came-bc")]
+    [InlineData("adafactor")]
+    [InlineData("adafactor-relative")]
+    [InlineData("adamw")]
+    [InlineData("lamb")]
+    public void The_gpu_kernels_step_the_tensors_in_place_as_the_cpu_engine_does(string name)
+    {
+        using var cpu = new Run(name);
+        using var gpu = new Run(name);
+        gpu.OnGpuKernels(fixture.Accelerator);
+        var initial = cpu.Values();
+        var storage = gpu.Params.Select(TensorState.DataAddress).ToArray();
+        cpu.Steps(0, 4);
+        gpu.Steps(0, 4);
+        Assert.Equal(Shapes.Length, gpu.GpuParameters);
+        Assert.Equal(0, TorchTestData.FastPathParameters(gpu.Optimizer));
+        Assert.Equal(Shapes.Length, TorchTestData.FastPathParameters(cpu.Optimizer));
+        // In place: the parameters' storage did not move.
+        Assert.Equal(storage, gpu.Params.Select(TensorState.DataAddress).ToArray());
+        AssertClose(cpu.Values(), gpu.Values(), initial);
+    }
+
+    [Fact]
+    public void A_non_finite_gradient_on_the_gpu_path_is_named_and_changes_nothing()
+    {
+        using var run = new Run("came-bc");
+        run.OnGpuKernels(fixture.Accelerator);
+        run.Steps(0, 2);
+        var before = run.Values();
+        var came = (Came)run.Optimizer;
+        long steps = came.StateOf(run.Params[0]).step;
+        for (int i = 0; i < run.Params.Length; i++)
+            TorchTestData.SetGrad(run.Params[i], CameSharpOptimizerTests.Random((int)run.Params[i].NumberOfElements, 7 + i));
+        using (torch.no_grad()) run.Params[2].grad![1, 2, 3] = float.PositiveInfinity;
+        var e = Assert.Throws<Engine.NonFiniteGradientException>(() => came.step());
+        Assert.Contains("parameter 2", e.Message);
+        Assert.Equal(before, run.Values());
+        Assert.Equal(steps, came.StateOf(run.Params[0]).step);
+
+        came.NonFinitePolicy = Engine.NonFinitePolicy.SkipStep;
+        came.step();
+        Assert.Equal(1, came.SkippedSteps);
+        Assert.Equal(before, run.Values());
+    }
+
+    [Fact]
+    public void A_refusal_on_the_torch_op_path_stops_the_gpu_path_too()
+    {
+        // Parameter 1 goes through torch ops (float64), the others through the GPU kernels: one verdict list each.
+        using var run = new Run("came");
+        using var mixed = new Run("came");
+        var ps = new[] { mixed.Params[0], new Parameter(mixed.Params[1].detach().to(ScalarType.Float64)), mixed.Params[2] };
+        using var came = Optim.Came(ps, lr: 1e-2);
+        came.StepCpuTensorsOn(fixture.Accelerator, GpuPathAccelerator.GroupSize);
+        for (int i = 0; i < ps.Length; i++)
+            ps[i].grad = torch.tensor(CameSharpOptimizerTests.Random((int)ps[i].NumberOfElements, i)).reshape(ps[i].shape).to(ps[i].dtype);
+        came.step();
+        Assert.Equal(2, came.GpuKernelParameters);
+        var before = ps.Select(TorchTestData.Values).ToArray();
+        using (torch.no_grad()) ps[1].grad![5] = double.NaN;
+        var e = Assert.Throws<Engine.NonFiniteGradientException>(() => came.step());
+        Assert.Contains("parameter 1", e.Message);
+        Assert.Equal(before, ps.Select(TorchTestData.Values).ToArray());
+    }
+
+    [Theory]
+    [InlineData("came-bc", true)]
+    [InlineData("came-bc", false)]
+    [InlineData("adafactor", true)]
+    [InlineData("adamw", false)]
+    [InlineData("lamb", true)]
+    public void A_state_saved_on_one_path_continues_on_the_other(string name, bool fromGpu)
+    {
+        using var straight = new Run(name);
+        if (fromGpu) straight.OnGpuKernels(fixture.Accelerator);
+        var initial = straight.Values();
+        straight.Steps(0, 5);
+
+        using var first = new Run(name);
+        if (fromGpu) first.OnGpuKernels(fixture.Accelerator);
+        first.Steps(0, 3);
+        using var checkpoint = new MemoryStream();
+        ((dynamic)first.Optimizer).Save(checkpoint);
+
+        using var resumed = new Run(name, first.Params);
+        if (!fromGpu) resumed.OnGpuKernels(fixture.Accelerator);
+        ((dynamic)resumed.Optimizer).Load(new MemoryStream(checkpoint.ToArray()));
+        resumed.Steps(3, 5);
+        Assert.Equal(fromGpu ? 0 : Shapes.Length, resumed.GpuParameters);
+        AssertClose(straight.Values(), resumed.Values(), initial);
+    }
+
+    [Fact]
+    public void The_storage_address_is_the_first_element_s_for_every_dtype_and_offset()
+    {
+        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.BFloat16, ScalarType.Float16 })
+        {
+            using var t = torch.zeros([6, 10], dtype);
+            using var row = t[2];
+            Assert.Equal(BytesAddress(t), TensorState.DataAddress(t));
+            Assert.Equal(BytesAddress(t) + 20 * (nint)t.ElementSize, TensorState.DataAddress(row));
+        }
+    }
+
+    private static unsafe nint BytesAddress(Tensor t) =>
+        (nint)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(t.bytes));
+}
