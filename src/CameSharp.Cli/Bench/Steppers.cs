@@ -36,6 +36,13 @@ internal static class Steppers
         // The adapter's fast path for the tensors' device (the engine's kernels on CPU memory); the op path and the port
         // as DESIGN.md's four passes (32 bytes).
         ("torchsharp-came-fast", 28, false, (set, threads, device) => new TorchStepper(set, threads, device, ps => Optim.Came(ps, lr: 1e-4), fast: true)),
+        // The same with bfloat16 parameters and gradients (state in float32): θ and g cost 2 bytes, so 2 + (2 + 8) + (4 + 4).
+        ("torchsharp-came-fast-bf16", 20, false, (set, threads, device) => new TorchStepper(set, threads, device, ps => Optim.Came(ps, lr: 1e-4), fast: true,
+            ScalarType.BFloat16)),
+        // Adafactor with β1 and LAMB through the adapter's fast path, as engine-adafactor and engine-lamb on CPU memory.
+        ("torchsharp-adafactor-fast", 24, false, (set, threads, device) => new TorchStepper(set, threads, device,
+            ps => Optim.Adafactor(ps, lr: 1e-4, beta1: 0.9, scale_parameter: false, relative_step: false), fast: true)),
+        ("torchsharp-lamb-fast", 44, false, (set, threads, device) => new TorchStepper(set, threads, device, ps => Optim.Lamb(ps, lr: 1e-4), fast: true)),
         ("torchsharp-came-ops", 32, false, (set, threads, device) => new TorchStepper(set, threads, device, ps => Optim.Came(ps, lr: 1e-4), fast: false)),
         ("torchsharp-adamw", 28, false, (set, threads, device) => new TorchStepper(set, threads, device, ps => torch.optim.AdamW(ps, lr: 1e-4), fast: false)),
         // CameSharp.TorchSharp's AdamW: on CPU memory the engine's scan and fused pass (as engine-adamw).
@@ -89,18 +96,20 @@ internal static class Steppers
         private readonly optim.Optimizer optimizer;
         private readonly Parameter[] parameters;
 
-        public TorchStepper(ParameterSet set, int threads, Device device, Func<Parameter[], optim.Optimizer> create, bool fast)
+        public TorchStepper(ParameterSet set, int threads, Device device, Func<Parameter[], optim.Optimizer> create, bool fast,
+            ScalarType dtype = ScalarType.Float32)
         {
             torch.set_num_threads(threads);
             torch.manual_seed(1);
             // The random draws are temporaries: a scope frees them now rather than whenever their finalizers run.
             using (torch.NewDisposeScope())
             {
-                parameters = set.Shapes().Select(s => new Parameter(torch.randn(s.Select(d => (long)d).ToArray(), device: device) * 0.02f)).ToArray();
+                parameters = set.Shapes().Select(s => new Parameter((torch.randn(s.Select(d => (long)d).ToArray(), device: device) * 0.02f).to(dtype)))
+                    .ToArray();
                 foreach (var p in parameters)
                 {
                     p.DetachFromDisposeScope();
-                    p.grad = torch.randn(p.shape, device: device) * 1e-3f;
+                    p.grad = (torch.randn(p.shape, device: device) * 1e-3f).to(dtype);
                 }
             }
             optimizer = create(parameters);
@@ -114,12 +123,20 @@ internal static class Steppers
                     w.UseFastPath = fast;
                     w.DegreeOfParallelism = threads;
                     break;
+                case CameSharp.TorchSharp.Adafactor a:
+                    a.UseFastPath = fast;
+                    a.DegreeOfParallelism = threads;
+                    break;
+                case CameSharp.TorchSharp.Lamb l:
+                    l.UseFastPath = fast;
+                    l.DegreeOfParallelism = threads;
+                    break;
             }
         }
 
         public void Step() => optimizer.step();
 
-        public float[] FirstParameter() => parameters[0].detach().cpu().flatten().data<float>().ToArray();
+        public float[] FirstParameter() => parameters[0].detach().cpu().flatten().to(ScalarType.Float32).data<float>().ToArray();
 
         public void Dispose()
         {
