@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace CameSharp.Packaging.Tests;
 
 /// <summary>
-/// The two libraries and the `came` tool packed, once for the test class, into a temporary folder that serves as a
+/// The three libraries and the `came` tool packed, once for the test class, into a temporary folder that serves as a
 /// package source. Each run packs a version of its own (the repository's version with a unique prerelease label), so
 /// the global NuGet cache can never hand a test a copy packed by an earlier run; the cached copies of that version
 /// are removed afterwards. Builds go to a temporary artifacts folder, never to the repository's bin/ and obj/,
@@ -39,6 +39,7 @@ public sealed class PackedFeed : IDisposable
         (string Project, string[] Extra)[] packs =
         [
             ("src/CameSharp/CameSharp.csproj", []),
+            ("src/CameSharp.Gpu/CameSharp.Gpu.csproj", []),
             ("src/CameSharp.TorchSharp/CameSharp.TorchSharp.csproj", []),
             // One platform's tool package is enough to install here, and packing libtorch for all three takes minutes.
             ("src/CameSharp.Cli/CameSharp.Cli.csproj", [$"-p:ToolPackageRuntimeIdentifiers={RuntimeInformation.RuntimeIdentifier}"]),
@@ -66,7 +67,7 @@ public sealed class PackedFeed : IDisposable
         var match = Regex.Match(locals.Output, @"global-packages:\s*(.+)");
         if (!match.Success) return;
         string cache = match.Groups[1].Value.Trim();
-        foreach (var id in new[] { "camesharp", "camesharp.torchsharp", "camesharp.cli", $"camesharp.cli.{RuntimeInformation.RuntimeIdentifier}" })
+        foreach (var id in new[] { "camesharp", "camesharp.gpu", "camesharp.torchsharp", "camesharp.cli", $"camesharp.cli.{RuntimeInformation.RuntimeIdentifier}" })
         {
             string cached = Path.Combine(cache, id, Version.ToLowerInvariant());
             try
