@@ -1,0 +1,66 @@
+using CameSharp.Gpu;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace CameSharp.TorchSharp;
+
+/// <summary>
+/// <see cref="StochasticRounding"/> in torch ops, for bfloat16 parameters on the torch-op path: the same dither (the hash
+/// in 64-bit integer ops, every product kept below 2⁴⁸ so nothing overflows) and the same rounding, so an element gets
+/// the same bfloat16 value from the same float32 result on either path. TorchSharp cannot reinterpret a float's bits,
+/// so the 16 bits that bfloat16 drops are found arithmetically: the distance to the value truncated to bfloat16, in
+/// units of bfloat16's step there, times 2¹⁶; every operation on the way is exact in float32.
+/// </summary>
+internal static class TorchStochasticRounding
+{
+    private const long Low32 = 0xFFFFFFFFL;
+
+    /// <summary>Writes <paramref name="value"/> (float32) into the bfloat16 <paramref name="target"/>, rounded stochastically under <paramref name="key"/>.</summary>
+    public static void Round(Tensor target, Tensor value, uint key)
+    {
+        using var scope = torch.NewDisposeScope();
+        var x = value.flatten();
+        var dither = Dither(x.NumberOfElements, key, x.device).to(ScalarType.Float32);
+        var magnitude = x.abs();
+        // bfloat16's step at |x|: 2^(e - 8) for |x| = m·2^e with m in [0.5, 1), and 2⁻¹³³ below the normal range.
+        var (_, exponent) = magnitude.frexp();
+        var step = torch.ones_like(magnitude).ldexp(torch.clamp_min(exponent - 8, -133));
+        var units = (magnitude / step).floor();
+        var dropped = (magnitude / step - units) * 65536f;
+        var up = (dropped + dither >= 65536f).to(ScalarType.Float32);
+        var rounded = (units + up) * step;
+        // A finite value never becomes ∞ (as in the kernels): past bfloat16's largest it stays there.
+        rounded = torch.where(rounded.isinf() & magnitude.isfinite(), torch.full_like(rounded, BFloat16Max), rounded);
+        var result = torch.where(x.isfinite(), rounded * x.sign(), x);
+        // A zero keeps its sign (sign() of ±0 is 0); the value is now a bfloat16 value, so the conversion is exact.
+        result = torch.where(x == 0, x, result);
+        target.copy_(result.reshape(target.shape));
+    }
+
+    /// <summary>bfloat16's largest finite value, (2 − 2⁻⁷)·2¹²⁷.</summary>
+    private const float BFloat16Max = 3.3895314e38f;
+
+    /// <summary><see cref="StochasticRounding.Dither"/> for elements 0 .. n − 1, as int64 values in [0, 2¹⁶).</summary>
+    internal static Tensor Dither(long n, uint key, Device device)
+    {
+        var index = torch.arange(n, ScalarType.Int64, device);
+        // (uint)index · 0x9E3779B9 mod 2³²: the index below 2³¹ keeps the product below 2⁶³.
+        var h = (index.bitwise_and(Low32) * 0x9E3779B9L).bitwise_and(Low32).bitwise_xor(torch.tensor((long)key, device: device));
+        h = XorShift(h, 16);
+        h = MultiplyLow32(h, 0x85EBCA6Bu);
+        h = XorShift(h, 13);
+        h = MultiplyLow32(h, 0xC2B2AE35u);
+        h = XorShift(h, 16);
+        return h.bitwise_and(0xFFFFL);
+    }
+
+    private static Tensor XorShift(Tensor h, int bits) => h.bitwise_xor(h.bitwise_right_shift(torch.tensor((long)bits, device: h.device)));
+
+    /// <summary>h · c mod 2³² for 0 ≤ h &lt; 2³², in two 16-bit halves of c so that no product reaches 2⁴⁸.</summary>
+    private static Tensor MultiplyLow32(Tensor h, uint c)
+    {
+        var low = h * (long)(c & 0xFFFF);
+        var high = (h * (long)(c >> 16)).bitwise_and(0xFFFFL).bitwise_left_shift(torch.tensor(16L, device: h.device));
+        return (low + high).bitwise_and(Low32);
+    }
+}
