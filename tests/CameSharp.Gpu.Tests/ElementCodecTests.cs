@@ -46,6 +46,8 @@ public sealed class ElementCodecTests
     {
         BFloat16Codec codec = default;
         Assert.All(NaNs, bits => Assert.True(float.IsNaN(codec.Load(codec.Store(BitConverter.UInt32BitsToSingle(bits)))), $"0x{bits:X8}"));
+        // The quiet NaN torch's CPU conversion gives, whatever the sign and payload.
+        Assert.All(NaNs, bits => Assert.Equal(0x7FC0, codec.Store(BitConverter.UInt32BitsToSingle(bits))));
     }
 
     [Fact]
@@ -89,6 +91,9 @@ public sealed class ElementCodecTests
     {
         Float16Codec codec = default;
         Assert.All(NaNs, bits => Assert.True(float.IsNaN(codec.Load(codec.Store(BitConverter.UInt32BitsToSingle(bits)))), $"0x{bits:X8}"));
+        // The quiet NaN torch's CPU conversion gives, under the NaN's sign.
+        Assert.Equal(0x7E00, codec.Store(BitConverter.UInt32BitsToSingle(0x7F800001)));
+        Assert.Equal(0xFE00, codec.Store(BitConverter.UInt32BitsToSingle(0xFFC00000)));
         for (int bits = 0; bits <= ushort.MaxValue; bits++)
         {
             float expected = (float)BitConverter.UInt16BitsToHalf((ushort)bits), actual = codec.Load((ushort)bits);

@@ -55,7 +55,7 @@ internal readonly struct BFloat16Codec : IElementCodec<ushort>
 /// </summary>
 internal readonly struct Float16Codec : IElementCodec<ushort>
 {
-    /// <summary>The canonical quiet NaN torch's own conversion gives.</summary>
+    /// <summary>The quiet NaN torch's own conversion gives, under the NaN's sign.</summary>
     public const ushort NaN = 0x7E00;
 
     /// <summary>2⁻²⁴, float16's smallest subnormal.</summary>
@@ -77,7 +77,7 @@ internal readonly struct Float16Codec : IElementCodec<ushort>
         uint bits = Interop.FloatAsInt(value);
         uint sign = (bits >> 16) & 0x8000u;
         uint magnitude = bits & 0x7FFFFFFFu;
-        if (magnitude > 0x7F800000u) return NaN;
+        if (magnitude > 0x7F800000u) return (ushort)(sign | NaN);
         // From 65520 up (halfway between 65504, the largest finite value, and 65536, whose tie goes to the even 65536): ∞.
         if (magnitude >= 0x477FF000u) return (ushort)(sign | 0x7C00u);
         if (magnitude >= 0x38800000u)
