@@ -8,7 +8,7 @@ namespace CameSharp.Gpu;
 /// The GPU backend: the update rules' passes (<see cref="CameRule"/>, <see cref="AdafactorRule"/>, <see cref="AdamWRule"/>,
 /// <see cref="LambRule"/>) as ILGPU kernels on one accelerator (CUDA on a GPU; ILGPU's CPU accelerator runs the same kernels
 /// anywhere). A pass over memory is one fused kernel: CAME's factored step crosses memory three times (4 + 12 + 12 bytes
-/// a parameter), AdamW once (28). Reductions use fixed trees and add block partials in a fixed order, with no
+/// a float32 parameter; 2 + 10 + 8 with bfloat16 or float16 θ and g), AdamW once (28; 22). Reductions use fixed trees and add block partials in a fixed order, with no
 /// floating-point atomics, so the same inputs give bitwise the same results on every run. Scalars (the RMS clip's
 /// Σu², the step size, LAMB's trust ratio) stay on the device as <see cref="GpuScalar"/>s, evaluated by the kernels that
 /// use them. docs/gpu-kernels.md gives the passes, their bytes and launches.
@@ -24,8 +24,17 @@ namespace CameSharp.Gpu;
 /// <para>
 /// Memory: <see cref="Reserve"/> sizes the scratch (column partial sums, row weights) for every shape that will be
 /// stepped, before steps begin; scalar slots are recycled by <see cref="BeginStep"/> and grow only when a step needs more
-/// than any before it. A step allocates nothing in proportion to the parameters. Tensors are float32 and row-major, of
-/// fewer than 2³¹ elements each, and all live on <see cref="Accelerator"/>.
+/// than any before it. A step allocates nothing in proportion to the parameters. Tensors are row-major, of fewer than 2³¹
+/// elements each, and all live on <see cref="Accelerator"/>.
+/// </para>
+/// <para>
+/// Element types (<see cref="GpuElementType"/>): a parameter θ and its gradient g may be float32, bfloat16 or float16;
+/// state tensors are float32. A kernel loads θ and g as float32, computes exactly as for float32 tensors, and stores θ back
+/// rounded to nearest, ties to even, so a 16-bit step equals a float32 step from the upcast θ and g whose result is
+/// rounded (the official code's upcast and <c>copy_</c>). A pass given both θ and g takes one element type for both. Each
+/// pass checks its tensors' types before it queues anything, so a refused pass changes nothing; a rule's earlier passes
+/// of the same step may already have run, so a caller checks its tensors' types before the step. The kernels of an
+/// element type are compiled on their first use.
 /// </para>
 /// </remarks>
 public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
@@ -41,31 +50,19 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     private ArrayView<float> checkedMeans;
     private GpuScalar meansVerdict;
 
-    private readonly Action<KernelConfig, ArrayView<float>, FactoredViews, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatrixShape, float,
-        EmaWeights> squareMeans;
+    /// <summary>The kernels that read θ or g, one set per <see cref="GpuElementType"/> (indexed by it).</summary>
+    private readonly ElementPasses[] elementPasses;
+
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatrixShape> combineColumns;
     private readonly Action<KernelConfig, FactoredViews, ArrayView<float>, MatrixShape, EmaWeights, ArrayView<double>, ArrayView<double>> finishSquareMeans;
     private readonly Action<KernelConfig, FactoredViews, ArrayView<float>, int, MatrixShape, EmaWeights> commit;
-    private readonly Action<KernelConfig, ArrayView<float>, FactoredViews, GpuScalar, ArrayView<float>, EmaWeights, float, FactoredViews,
-        ArrayView<float>, MatrixShape> cameMomentum;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, FactoredViews, MatrixShape, float, float> confidenceStep;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, FactoredViews, GpuScalar, ArrayView<float>, EmaWeights, GpuScalar,
-        MatrixShape> factoredAdafactorStep;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<double>> countUnusable;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<double>> sumOfSquares;
     private readonly Action<KernelConfig, ArrayView<double>, int, ArrayView<double>, ArrayView<double>, int> finishSums;
     private readonly Action<KernelConfig, GpuScalar, GpuScalar, ArrayView<double>> materialise;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, EmaWeights, float, ArrayView<double>> secondMoment;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GpuScalar, ArrayView<float>, EmaWeights, float, float,
-        int> momentumStep;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, GpuScalar, ArrayView<float>, EmaWeights,
-        GpuScalar> adafactorStep;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, FlatPasses.AdamWConstants> adamWStep;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, EmaWeights, EmaWeights,
-        LambDirection, ArrayView<double>> lambMoments;
-    private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, LambDirection, GpuScalar> lambStep;
 
-    /// <summary>Compiles the kernels for <paramref name="accelerator"/>, which the caller owns and keeps alive while this backend is used.</summary>
+    /// <summary>
+    /// Compiles the kernels over float32 statistics for <paramref name="accelerator"/>, which the caller owns and keeps alive
+    /// while this backend is used. The kernels that read θ or g are compiled on their first use, per element type.
+    /// </summary>
     /// <param name="accelerator">The device.</param>
     /// <param name="groupSize">
     /// Threads a group: a power of two in [2, the accelerator's maximum]. Default 256, which fills a GPU's SMs with enough
@@ -85,33 +82,14 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
         columnPartials = accelerator.Allocate1D<float>(1);
         columnWeights = accelerator.Allocate1D<float>(1);
         rowWeights = accelerator.Allocate1D<float>(1);
-        squareMeans = accelerator.LoadStreamKernel<ArrayView<float>, FactoredViews, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatrixShape,
-            float, EmaWeights>(FactoredPasses.SquareMeans);
+        elementPasses = Enum.GetValues<GpuElementType>().Select(type => ElementPasses.For(accelerator, type)).ToArray();
         combineColumns = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatrixShape>(
             FactoredPasses.CombineColumns);
         finishSquareMeans = accelerator.LoadStreamKernel<FactoredViews, ArrayView<float>, MatrixShape, EmaWeights, ArrayView<double>, ArrayView<double>>(
             FactoredPasses.FinishSquareMeans);
         commit = accelerator.LoadStreamKernel<FactoredViews, ArrayView<float>, int, MatrixShape, EmaWeights>(FactoredPasses.Commit);
-        cameMomentum = accelerator.LoadStreamKernel<ArrayView<float>, FactoredViews, GpuScalar, ArrayView<float>, EmaWeights, float, FactoredViews,
-            ArrayView<float>, MatrixShape>(FactoredPasses.CameMomentum);
-        confidenceStep = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, FactoredViews, MatrixShape, float, float>(
-            FactoredPasses.ConfidenceStep);
-        factoredAdafactorStep = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, FactoredViews, GpuScalar, ArrayView<float>, EmaWeights,
-            GpuScalar, MatrixShape>(FactoredPasses.AdafactorStep);
-        countUnusable = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<double>>(FlatPasses.CountUnusable);
-        sumOfSquares = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<double>>(FlatPasses.SumOfSquares);
         finishSums = accelerator.LoadStreamKernel<ArrayView<double>, int, ArrayView<double>, ArrayView<double>, int>(FlatPasses.FinishSums);
         materialise = accelerator.LoadStreamKernel<GpuScalar, GpuScalar, ArrayView<double>>(FlatPasses.Materialise);
-        secondMoment = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, EmaWeights, float, ArrayView<double>>(FlatPasses.SecondMoment);
-        momentumStep = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GpuScalar, ArrayView<float>, EmaWeights, float,
-            float, int>(FlatPasses.MomentumStep);
-        adafactorStep = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, GpuScalar, ArrayView<float>, EmaWeights,
-            GpuScalar>(FlatPasses.AdafactorStep);
-        adamWStep = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, FlatPasses.AdamWConstants>(
-            FlatPasses.AdamWStep);
-        lambMoments = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, EmaWeights, EmaWeights,
-            LambDirection, ArrayView<double>>(FlatPasses.LambMoments);
-        lambStep = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, LambDirection, GpuScalar>(FlatPasses.LambStep);
     }
 
     /// <summary>Threads a group.</summary>
@@ -154,9 +132,8 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     /// <remarks>Two launches: per-group counts of elements whose square is not finite, then their sum in group order.</remarks>
     public GpuScalar IsUsable(GpuTensor gradient)
     {
-        var g = gradient.Elements;
-        int groups = FlatGroups(g.Length);
-        countUnusable(Config(groups), g, flatPartials.View);
+        int groups = FlatGroups(gradient.Length);
+        Passes(gradient).CountUnusable(Config(groups), gradient, flatPartials.View);
         var (slot, number) = slots.Take();
         finishSums(Config(1), flatPartials.View, groups, slot, default, 1);
         return GpuScalar.Of(ScalarTerm.Value(slot, 1), number);
@@ -170,7 +147,8 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     public GpuScalar FactoredSquareMeans(GpuTensor gradient, Factored<GpuTensor> v, float eps1, double beta2)
     {
         var layout = Layout(v);
-        var views = FactoredViews.Of(v);
+        var views = FactoredViews.Of(v, nameof(v));
+        var passes = Passes(gradient);
         var ema = new EmaWeights(beta2);
         var weights = columnWeights.View.SubView(0, (long)layout.Batches * layout.Cols);
         if (layout.Split)
@@ -178,14 +156,13 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
             var partials = columnPartials.View.SubView(0, 2 * layout.PartialFloats);
             var sums = partials.SubView(0, layout.PartialFloats);
             var weighted = partials.SubView(layout.PartialFloats, layout.PartialFloats);
-            squareMeans(Config(layout.Groups), gradient.Elements, views, rowWeights.View, sums, weighted, layout.Shape, eps1, ema);
+            passes.SquareMeans(Config(layout.Groups), gradient, views, rowWeights.View, sums, weighted, layout.Shape, eps1, ema);
             combineColumns(Plain(Blocks((long)layout.Batches * layout.Cols)), sums, weighted, views.ColFactor, weights,
                 layout.Shape);
         }
         else
         {
-            squareMeans(Config(layout.Groups), gradient.Elements, views, rowWeights.View, views.ColFactor, weights,
-                layout.Shape, eps1, ema);
+            passes.SquareMeans(Config(layout.Groups), gradient, views, rowWeights.View, views.ColFactor, weights, layout.Shape, eps1, ema);
         }
         var (squares, _) = slots.Take();
         var (verdict, number) = slots.Take();
@@ -203,7 +180,7 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     /// <exception cref="InvalidOperationException">The last <see cref="FactoredSquareMeans"/> of this step was for another statistic.</exception>
     public GpuScalar MeansAreFinite(Factored<GpuTensor> x)
     {
-        if (!SameView(checkedMeans, x.RowFactor.Elements))
+        if (!SameView(checkedMeans, x.RowFactor.StateView(nameof(x), nameof(x.RowFactor))))
             throw new InvalidOperationException("MeansAreFinite reads the verdict of the FactoredSquareMeans just before it, for the same statistic.");
         return meansVerdict;
     }
@@ -227,7 +204,7 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     public void CommitFactored(Factored<GpuTensor> x, double beta)
     {
         var layout = Layout(x);
-        var views = FactoredViews.Of(x);
+        var views = FactoredViews.Of(x, nameof(x));
         bool combine = SameView(pendingColumnSums, views.ColFactor);
         if (combine) pendingColumnSums = default;
         ArrayView<float> partials = (combine ? columnPartials.View.SubView(0, layout.PartialFloats) : columnPartials.View).AsContiguous();
@@ -239,9 +216,9 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     /// <remarks>One pass (12 bytes an element), then one group adding the groups' Σu² in order.</remarks>
     public GpuScalar SecondMoment(GpuTensor gradient, GpuTensor v, double beta2, float eps1)
     {
-        var g = gradient.Elements;
-        int groups = FlatGroups(g.Length);
-        secondMoment(Config(groups), g, v.Elements, new EmaWeights(beta2), eps1, flatPartials.View);
+        var state = v.StateView(nameof(v));
+        int groups = FlatGroups(gradient.Length);
+        Passes(gradient).SecondMoment(Config(groups), gradient, state, new EmaWeights(beta2), eps1, flatPartials.View);
         return Finish(groups);
     }
 
@@ -262,57 +239,67 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
         Factored<GpuTensor> instability)
     {
         var layout = Layout(instability);
-        var target = FactoredViews.Of(instability);
+        var target = FactoredViews.Of(instability, nameof(instability));
+        var moment = FactoredViews.Of(v, nameof(v));
+        var momentum = m.StateView(nameof(m));
         ArrayView<float> sums = layout.Split ? columnPartials.View.SubView(0, layout.PartialFloats).AsContiguous() : target.ColFactor;
-        cameMomentum(Config(layout.Groups), gradient.Elements, FactoredViews.Of(v), clip, m.Elements, new EmaWeights(beta1), eps2,
-            target, sums, layout.Shape);
+        Passes(gradient).CameMomentum(Config(layout.Groups), gradient, moment, clip, momentum, new EmaWeights(beta1), eps2, target, sums,
+            layout.Shape);
         pendingColumnSums = layout.Split ? target.ColFactor : default;
     }
 
     /// <inheritdoc/>
     public void ConfidenceStep(GpuTensor parameter, GpuTensor m, Factored<GpuTensor> instability, float lr, float weightDecay, float stepSize)
     {
-        var p = parameter.Elements;
-        confidenceStep(Plain(FlatGroups(p.Length)), p, m.Elements, FactoredViews.Of(instability),
-            Layout(instability).Shape, -lr * weightDecay, stepSize);
+        var momentum = m.StateView(nameof(m));
+        var confidence = FactoredViews.Of(instability, nameof(instability));
+        Passes(parameter).ConfidenceStep(Plain(FlatGroups(parameter.Length)), parameter, momentum, confidence, Layout(instability).Shape,
+            -lr * weightDecay, stepSize);
     }
 
     /// <inheritdoc/>
     public void MomentumStep(GpuTensor parameter, GpuTensor gradient, GpuTensor v, GpuScalar clip, GpuTensor m, double beta1, float lr,
         float weightDecay, float stepSize, bool moveParameters)
     {
-        var g = gradient.Elements;
-        momentumStep(Plain(FlatGroups(g.Length)), parameter.Elements, g, v.Elements, clip, m.Elements,
-            new EmaWeights(beta1), -lr * weightDecay, stepSize, moveParameters ? 1 : 0);
+        var passes = Passes(parameter, gradient);
+        var moment = v.StateView(nameof(v));
+        var momentum = m.StateView(nameof(m));
+        passes.MomentumStep(Plain(FlatGroups(gradient.Length)), parameter, gradient, moment, clip, momentum, new EmaWeights(beta1),
+            -lr * weightDecay, stepSize, moveParameters ? 1 : 0);
     }
 
     /// <inheritdoc/>
     public void AdafactorStep(GpuTensor parameter, GpuTensor gradient, Factored<GpuTensor> v, GpuScalar scale, bool momentum, GpuTensor m,
         double beta1, GpuScalar decay)
     {
-        var p = parameter.Elements;
-        factoredAdafactorStep(Plain(FlatGroups(p.Length)), p, gradient.Elements, FactoredViews.Of(v), scale,
-            momentum ? m.Elements : default, new EmaWeights(beta1), decay, Layout(v).Shape);
+        var passes = Passes(parameter, gradient);
+        var moment = FactoredViews.Of(v, nameof(v));
+        var first = momentum ? m.StateView(nameof(m)) : default;
+        passes.FactoredAdafactorStep(Plain(FlatGroups(parameter.Length)), parameter, gradient, moment, scale, first, new EmaWeights(beta1), decay,
+            Layout(v).Shape);
     }
 
     /// <inheritdoc/>
     public void AdafactorStep(GpuTensor parameter, GpuTensor gradient, GpuTensor v, GpuScalar scale, bool momentum, GpuTensor m, double beta1,
         GpuScalar decay)
     {
-        var p = parameter.Elements;
-        adafactorStep(Plain(FlatGroups(p.Length)), p, gradient.Elements, v.Elements, scale,
-            momentum ? m.Elements : default, new EmaWeights(beta1), decay);
+        var passes = Passes(parameter, gradient);
+        var moment = v.StateView(nameof(v));
+        var first = momentum ? m.StateView(nameof(m)) : default;
+        passes.AdafactorStep(Plain(FlatGroups(parameter.Length)), parameter, gradient, moment, scale, first, new EmaWeights(beta1), decay);
     }
 
     /// <inheritdoc/>
-    /// <remarks>Two launches (Σx² per group, then in group order); the root and the division are left to the consuming kernel.</remarks>
+    /// <remarks>
+    /// Two launches (Σx² per group, then in group order); the root and the division are left to the consuming kernel.
+    /// <paramref name="x"/> may be of any element type (the rules take the RMS of θ).
+    /// </remarks>
     public GpuScalar Rms(GpuTensor x)
     {
-        var values = x.Elements;
-        int groups = FlatGroups(values.Length);
-        sumOfSquares(Config(groups), values, flatPartials.View);
+        int groups = FlatGroups(x.Length);
+        Passes(x).SumOfSquares(Config(groups), x, flatPartials.View);
         var sum = Finish(groups);
-        return GpuScalar.Of(new ScalarTerm(TermKind.Rms, sum.First.X, default, values.Length, 0, 0, double.NegativeInfinity));
+        return GpuScalar.Of(new ScalarTerm(TermKind.Rms, sum.First.X, default, x.Length, 0, 0, double.NegativeInfinity));
     }
 
     /// <inheritdoc/>
@@ -340,8 +327,10 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     public void AdamWStep(GpuTensor parameter, GpuTensor gradient, GpuTensor m, GpuTensor v, float decayFactor, double beta1, double beta2,
         float stepSize, float correction2Sqrt, float eps, bool moveParameters)
     {
-        var p = parameter.Elements;
-        adamWStep(Plain(FlatGroups(p.Length)), p, gradient.Elements, m.Elements, v.Elements,
+        var passes = Passes(parameter, gradient);
+        var first = m.StateView(nameof(m));
+        var second = v.StateView(nameof(v));
+        passes.AdamWStep(Plain(FlatGroups(parameter.Length)), parameter, gradient, first, second,
             new FlatPasses.AdamWConstants(decayFactor, beta1, beta2, stepSize, correction2Sqrt, eps, moveParameters));
     }
 
@@ -350,10 +339,12 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     public (GpuScalar UpdateSquares, GpuScalar ParameterSquares) LambMoments(GpuTensor parameter, GpuTensor gradient, GpuTensor m, GpuTensor v,
         double beta1, double beta2, LambDirection direction)
     {
-        var p = parameter.Elements;
-        int groups = FlatGroups(p.Length);
-        lambMoments(Config(groups), p, gradient.Elements, m.Elements, v.Elements, new EmaWeights(beta1), new EmaWeights(beta2),
-            direction, flatPartials.View);
+        var passes = Passes(parameter, gradient);
+        var first = m.StateView(nameof(m));
+        var second = v.StateView(nameof(v));
+        int groups = FlatGroups(parameter.Length);
+        passes.LambMoments(Config(groups), parameter, gradient, first, second, new EmaWeights(beta1), new EmaWeights(beta2), direction,
+            flatPartials.View);
         var (update, _) = slots.Take();
         var (parameters, _) = slots.Take();
         finishSums(Config(1), flatPartials.View, groups, update, parameters, 0);
@@ -372,8 +363,9 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     /// <inheritdoc/>
     public void LambStep(GpuTensor parameter, GpuTensor m, GpuTensor v, LambDirection direction, double lr, GpuScalar trust)
     {
-        var p = parameter.Elements;
-        lambStep(Plain(FlatGroups(p.Length)), p, m.Elements, v.Elements, direction, Multiply(GpuScalar.Host(lr), trust));
+        var first = m.StateView(nameof(m));
+        var second = v.StateView(nameof(v));
+        Passes(parameter).LambStep(Plain(FlatGroups(parameter.Length)), parameter, first, second, direction, Multiply(GpuScalar.Host(lr), trust));
     }
 
     /// <summary>Frees the scratch and the scalar slots; the accelerator stays the caller's.</summary>
@@ -394,6 +386,18 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
             throw new InvalidOperationException($"no scratch for shape [{string.Join(", ", x.Shape)}]: call Reserve with it before the step.");
         return layout;
     }
+
+    /// <summary>The kernels for <paramref name="tensor"/>'s element type (θ or g).</summary>
+    private ElementPasses Passes(GpuTensor tensor) => elementPasses[(int)tensor.ElementType];
+
+    /// <summary>The kernels for a pass over both θ and g, which takes one element type for both.</summary>
+    /// <exception cref="ArgumentException">θ and g differ in element type.</exception>
+    private ElementPasses Passes(GpuTensor parameter, GpuTensor gradient) =>
+        parameter.ElementType == gradient.ElementType
+            ? Passes(parameter)
+            : throw new ArgumentException(
+                $"the gradient is {gradient.ElementType} and the parameter {parameter.ElementType}: a pass over both takes one element type for both.",
+                nameof(gradient));
 
     private int Blocks(long threads) => (int)((threads + GroupSize - 1) / GroupSize);
 

@@ -37,4 +37,23 @@ public sealed class CudaTests
             Assert.True(error <= 4e-6 * moved + 12 * Math.Pow(2, -23), $"shape {i}: {error:E3} against movement {moved:E3}");
         }
     }
+
+    /// <summary>
+    /// bfloat16 and float16 θ and g on the device: bitwise the float32 kernels' step from the upcast values, rounded. Both
+    /// runs are PTX of the same float arithmetic, so this also checks that the 16-bit instantiations compile to it.
+    /// </summary>
+    [CudaFact]
+    public void A_16_bit_step_on_a_cuda_device_is_the_float32_step_rounded()
+    {
+        using var context = Context.Create(b => b.Cuda());
+        using var accelerator = context.CreateCudaAccelerator(0);
+        int[][] shapes = [[2048, 768], [768], [4, 64, 96]];
+        foreach (var type in new[] { GpuElementType.BFloat16, GpuElementType.Float16 })
+        {
+            GpuElementTypeTests.AssertSameAsRoundedFloat32Steps(accelerator, 256, "came", new CameOptions { LearningRate = 1e-2, BiasCorrection = true },
+                shapes, type);
+            GpuElementTypeTests.AssertSameAsRoundedFloat32Steps(accelerator, 256, "adamw", new AdamWOptions { LearningRate = 1e-2, WeightDecay = 1e-2 },
+                shapes, type);
+        }
+    }
 }

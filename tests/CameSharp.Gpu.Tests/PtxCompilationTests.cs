@@ -12,23 +12,48 @@ namespace CameSharp.Gpu.Tests;
 
 /// <summary>
 /// Every kernel compiles to PTX for an H100 (sm_90; ILGPU 1.5.3 writes the module for the highest target its ISA 8.0
-/// table knows, sm_80, which the driver compiles forward for sm_90). ILGPU's PTX backend needs no GPU and no driver, so what it cannot
-/// compile fails here rather than on a user's GPU; the CPU accelerator alone would not notice.
+/// table knows, sm_80, which the driver compiles forward for sm_90), and every kernel that reads θ or g does so for each
+/// element type it is instantiated with. ILGPU's PTX backend needs no GPU and no driver, so what it cannot compile fails
+/// here rather than on a user's GPU; the CPU accelerator alone would not notice.
 /// </summary>
 public sealed class PtxCompilationTests
 {
-    public static TheoryData<string> Kernels() => new(KernelMethods().Select(m => $"{m.DeclaringType!.Name}.{m.Name}"));
+    /// <summary>The element types of θ and g as the kernels are instantiated: (name, stored element, codec).</summary>
+    private static readonly (string Name, Type Element, Type Codec)[] ElementTypes =
+    [
+        ("float32", typeof(float), typeof(Float32Codec)),
+        ("bfloat16", typeof(ushort), typeof(BFloat16Codec)),
+        ("float16", typeof(ushort), typeof(Float16Codec)),
+    ];
 
-    private static IEnumerable<MethodInfo> KernelMethods() =>
+    public static TheoryData<string> Kernels() => new(KernelMethods().Keys);
+
+    /// <summary>Each kernel by name; a generic kernel once per element type, as <c>ElementPasses</c> instantiates it.</summary>
+    private static Dictionary<string, MethodInfo> KernelMethods() =>
         new[] { typeof(FactoredPasses), typeof(FlatPasses) }
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
-            .Where(m => m.ReturnType == typeof(void));
+            .Where(m => m.ReturnType == typeof(void))
+            .SelectMany(m => m.IsGenericMethodDefinition
+                ? ElementTypes.Select(e => ($"{m.DeclaringType!.Name}.{m.Name}<{e.Name}>", m.MakeGenericMethod(e.Element, e.Codec)))
+                : [($"{m.DeclaringType!.Name}.{m.Name}", m)])
+            .ToDictionary(k => k.Item1, k => k.Item2);
+
+    [Fact]
+    public void The_element_types_compiled_here_are_those_the_backend_launches()
+    {
+        using var context = Context.Create(b => b.CPU());
+        using var accelerator = context.CreateCPUAccelerator(0);
+        var launched = Enum.GetValues<GpuElementType>()
+            .Select(type => ElementPasses.For(accelerator, type).GetType().GetGenericArguments())
+            .Select(a => (a[0], a[1]));
+        Assert.Equal(launched, ElementTypes.Select(e => (e.Element, e.Codec)));
+    }
 
     [Theory]
     [MemberData(nameof(Kernels))]
     public void Kernel_compiles_to_ptx_for_sm_90(string kernel)
     {
-        var method = KernelMethods().Single(m => $"{m.DeclaringType!.Name}.{m.Name}" == kernel);
+        var method = KernelMethods()[kernel];
         using var context = Context.Create(b => b.Cuda().CPU());
         using var backend = new PTXBackend(context, CudaArchitecture.SM_90, CudaInstructionSet.ISA_80, null!);
         var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(method), KernelSpecialization.Empty);

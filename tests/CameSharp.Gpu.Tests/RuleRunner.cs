@@ -17,6 +17,10 @@ internal abstract class RuleRunner : IDisposable
     /// <summary>A runner over <paramref name="accelerator"/>, which stays the caller's.</summary>
     public static GpuRunner On(Accelerator accelerator) => new(accelerator, CpuAcceleratorFixture.GroupSize);
 
+    /// <summary>A runner over <paramref name="accelerator"/> whose parameters and gradients are of <paramref name="elementType"/>.</summary>
+    public static GpuRunner On(Accelerator accelerator, GpuElementType elementType) =>
+        new(accelerator, CpuAcceleratorFixture.GroupSize, elementType);
+
     public static CpuRunner OnCpu() => new();
 
     public int Add(float[] initial, int[] shape)
@@ -47,34 +51,31 @@ internal abstract class RuleRunner : IDisposable
 
     protected IReadOnlyList<int[]> Shapes => shapes;
 
-    /// <summary>The rules on <see cref="GpuKernels"/>, tensors in the accelerator's memory.</summary>
-    internal sealed class GpuRunner : RuleRunner
+    /// <summary>
+    /// The rules on <see cref="GpuKernels"/>, tensors in the accelerator's memory: parameters and gradients of the element
+    /// types given (float32 unless told), state of <paramref name="stateType"/> (float32 unless a test wants it refused).
+    /// Values handed in for a 16-bit tensor are rounded to it with <see cref="Reference16"/>.
+    /// </summary>
+    internal sealed class GpuRunner(Accelerator accelerator, int groupSize, GpuElementType parameterType = GpuElementType.Float32,
+        GpuElementType? gradientType = null, GpuElementType stateType = GpuElementType.Float32) : RuleRunner
     {
-        private readonly Accelerator accelerator;
-        private readonly GpuKernels kernels;
-        private readonly List<MemoryBuffer1D<float, Stride1D.Dense>> buffers = [];
+        private readonly GpuKernels kernels = new(accelerator, groupSize);
         private readonly List<TensorStep<GpuTensor, GpuScalar>> steps = [];
-        private readonly List<MemoryBuffer1D<float, Stride1D.Dense>> gradientBuffers = [];
-
-        public GpuRunner(Accelerator accelerator, int groupSize)
-        {
-            this.accelerator = accelerator;
-            kernels = new GpuKernels(accelerator, groupSize);
-        }
+        private readonly List<DeviceTensor> parameterTensors = [];
+        private readonly List<DeviceTensor[]> stateTensors = [];
+        private readonly List<DeviceTensor> gradientTensors = [];
 
         public GpuKernels Kernels => kernels;
 
-        public override float[] Parameter(int index) => steps.Count > index ? buffers[Index(index)].GetAsArray1D() : Initial[index];
+        public override float[] Parameter(int index) => steps.Count > index ? parameterTensors[index].Read() : Initial[index];
 
-        private int Index(int parameter) => steps.Take(parameter).Sum(s => s.Tensors.Count + 1);
+        /// <summary>The state tensors of parameter <paramref name="index"/> (scratch included), in the rule's layout order.</summary>
+        public float[][] State(int index) => stateTensors[index].Select(t => t.Read()).ToArray();
 
-        private GpuTensor Allocate(int length, float[]? values)
+        /// <summary>Rounds every parameter in place to <paramref name="type"/>, as a torch step's <c>p.copy_</c> into a 16-bit parameter does.</summary>
+        public void RoundParameters(GpuElementType type)
         {
-            var buffer = accelerator.Allocate1D<float>(Math.Max(1, length));
-            buffer.MemSetToZero();
-            if (values is not null) buffer.View.SubView(0, length).CopyFromCPU(values);
-            buffers.Add(buffer);
-            return new GpuTensor(buffer.View.SubView(0, length));
+            foreach (var p in parameterTensors) p.Write(p.Read().Select(x => Reference16.Round(x, type)).ToArray());
         }
 
         protected override int Step<TOptions>(UpdateRule<TOptions> rule, TOptions options, long step, IReadOnlyList<float[]> gradients)
@@ -82,16 +83,18 @@ internal abstract class RuleRunner : IDisposable
             for (int i = steps.Count; i < Initial.Count; i++)
             {
                 var layout = rule.StateLayout(Shapes[i], options);
-                var parameter = Allocate(Initial[i].Length, Initial[i]);
-                var state = layout.Select(s => Allocate(s.Length, null)).ToArray();
-                steps.Add(new TensorStep<GpuTensor, GpuScalar>($"p{i}", Shapes[i], parameter, layout, state));
-                gradientBuffers.Add(accelerator.Allocate1D<float>(Math.Max(1, Initial[i].Length)));
+                var parameter = DeviceTensor.Create(accelerator, Initial[i].Length, parameterType, Initial[i]);
+                var state = layout.Select(s => DeviceTensor.Create(accelerator, s.Length, stateType, null)).ToArray();
+                parameterTensors.Add(parameter);
+                stateTensors.Add(state);
+                steps.Add(new TensorStep<GpuTensor, GpuScalar>($"p{i}", Shapes[i], parameter.Tensor, layout, state.Select(t => t.Tensor)));
+                gradientTensors.Add(DeviceTensor.Create(accelerator, Initial[i].Length, gradientType ?? parameterType, null));
                 kernels.Reserve(Shapes[i]);
             }
             for (int i = 0; i < steps.Count; i++)
             {
-                gradientBuffers[i].View.SubView(0, gradients[i].Length).CopyFromCPU(gradients[i]);
-                steps[i].Gradient = new GpuTensor(gradientBuffers[i].View.SubView(0, gradients[i].Length));
+                gradientTensors[i].Write(gradients[i]);
+                steps[i].Gradient = gradientTensors[i].Tensor;
             }
             kernels.BeginStep();
             var verdicts = steps.Select(t => rule.Inspect(kernels, t, options, step)).ToArray();
@@ -105,8 +108,73 @@ internal abstract class RuleRunner : IDisposable
         public override void Dispose()
         {
             kernels.Dispose();
-            foreach (var b in buffers.Concat(gradientBuffers)) b.Dispose();
+            foreach (var t in parameterTensors.Concat(stateTensors.SelectMany(s => s)).Concat(gradientTensors)) t.Dispose();
         }
+    }
+
+    /// <summary>A tensor of one element type in the accelerator's memory, written and read as float32 values on the host.</summary>
+    internal sealed class DeviceTensor : IDisposable
+    {
+        private readonly MemoryBuffer buffer;
+        private readonly Func<float[]> read;
+        private readonly Action<float[]> write;
+
+        private DeviceTensor(MemoryBuffer buffer, GpuTensor tensor, Func<float[]> read, Action<float[]> write)
+        {
+            this.buffer = buffer;
+            Tensor = tensor;
+            this.read = read;
+            this.write = write;
+        }
+
+        public GpuTensor Tensor { get; }
+
+        /// <summary>A zeroed tensor of <paramref name="length"/> elements, then <paramref name="values"/> (rounded to the type) when given.</summary>
+        public static DeviceTensor Create(Accelerator accelerator, int length, GpuElementType type, float[]? values)
+        {
+            // A buffer of at least one element, as ILGPU allocates no empty buffer; the tensor views the first length.
+            DeviceTensor tensor;
+            switch (type)
+            {
+                case GpuElementType.Float32:
+                {
+                    var b = accelerator.Allocate1D<float>(Math.Max(1, length));
+                    b.MemSetToZero();
+                    var view = b.View.SubView(0, length);
+                    tensor = new(b, new GpuTensor(view), () => view.GetAsArray1D(), v => view.CopyFromCPU(v));
+                    break;
+                }
+                case GpuElementType.BFloat16:
+                {
+                    var b = accelerator.Allocate1D<ushort>(Math.Max(1, length));
+                    b.MemSetToZero();
+                    var view = b.View.SubView(0, length);
+                    tensor = new(b, GpuTensor.FromBFloat16(view), () => view.GetAsArray1D().Select(x => Reference16.Value(x, type)).ToArray(),
+                        v => view.CopyFromCPU(v.Select(x => Reference16.Bits(x, type)).ToArray()));
+                    break;
+                }
+                case GpuElementType.Float16:
+                {
+                    var b = accelerator.Allocate1D<ILGPU.Half>(Math.Max(1, length));
+                    b.MemSetToZero();
+                    var view = b.View.SubView(0, length);
+                    tensor = new(b, GpuTensor.FromFloat16(view),
+                        () => view.GetAsArray1D().Select(x => Reference16.Value(Interop.FloatAsInt(x), type)).ToArray(),
+                        v => view.CopyFromCPU(v.Select(x => Interop.IntAsFloat(Reference16.Bits(x, type))).ToArray()));
+                    break;
+                }
+                default:
+                    throw new ArgumentOutOfRangeException(nameof(type), type, null);
+            }
+            if (values is not null) tensor.Write(values);
+            return tensor;
+        }
+
+        public float[] Read() => read();
+
+        public void Write(float[] values) => write(values);
+
+        public void Dispose() => buffer.Dispose();
     }
 
     /// <summary>The same rules on the CPU engine's kernels: what the GPU backend is compared with.</summary>

@@ -9,6 +9,9 @@ namespace CameSharp.Gpu.Kernels;
 /// and reducing the row in a fixed tree; phase B walks the tile again column by column, each thread owning columns
 /// t, t + 256, ..., and adds down the block's rows in row order. Phase B finds the tile in cache, so each element crosses
 /// memory once, and a thread only touches in phase B the elements it touched in phase A, so no extra barrier is needed.
+/// A kernel that reads g or θ is generic over their element type: a codec loads each element as float32 and stores θ back
+/// (see <see cref="IElementCodec{TElement}"/>); state and statistics stay float32. Bytes quoted below are for float32 θ and
+/// g; docs/gpu-kernels.md gives them for 16-bit θ and g too.
 /// </summary>
 internal static class FactoredPasses
 {
@@ -18,9 +21,11 @@ internal static class FactoredPasses
     /// into <paramref name="sums"/> and <paramref name="weighted"/> (per block when split, else the column means and
     /// W_j themselves); 1 / r_i into <paramref name="rowWeights"/>.
     /// </summary>
-    public static void SquareMeans(ArrayView<float> g, FactoredViews v, ArrayView<float> rowWeights, ArrayView<float> sums,
+    public static void SquareMeans<TElement, TCodec>(ArrayView<TElement> g, FactoredViews v, ArrayView<float> rowWeights, ArrayView<float> sums,
         ArrayView<float> weighted, MatrixShape s, float eps1, EmaWeights ema)
+        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
+        TCodec codec = default;
         var shared = SharedMemory.GetDynamic<double>();
         int t = Group.IdxX, cols = s.Cols;
         int batch = Grid.IdxX / s.RowBlocks, block = Grid.IdxX % s.RowBlocks;
@@ -31,7 +36,7 @@ internal static class FactoredPasses
             float partial = 0;
             for (int j = t; j < cols; j += Group.DimX)
             {
-                float x = g[offset + j];
+                float x = codec.Load(g[offset + j]);
                 partial += x * x + eps1;
             }
             float total = Sum(partial, shared);
@@ -50,7 +55,7 @@ internal static class FactoredPasses
             float sum = 0, weightedSum = 0;
             for (int i = firstRow; i < endRow; i++)
             {
-                float x = g[((long)batch * s.Rows + i) * cols + j];
+                float x = codec.Load(g[((long)batch * s.Rows + i) * cols + j]);
                 float square = x * x;
                 sum += square + eps1;
                 weightedSum += rowWeights[batch * s.Rows + i] * square;
@@ -178,9 +183,11 @@ internal static class FactoredPasses
     /// the row means and column sums of (û − m)² + ε2, into <c>instability.RowFactor</c> and <paramref name="sums"/>
     /// (per block when split, else the column means).
     /// </summary>
-    public static void CameMomentum(ArrayView<float> g, FactoredViews v, GpuScalar clipScale, ArrayView<float> m, EmaWeights beta1, float eps2,
-        FactoredViews instability, ArrayView<float> sums, MatrixShape s)
+    public static void CameMomentum<TElement, TCodec>(ArrayView<TElement> g, FactoredViews v, GpuScalar clipScale, ArrayView<float> m,
+        EmaWeights beta1, float eps2, FactoredViews instability, ArrayView<float> sums, MatrixShape s)
+        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
+        TCodec codec = default;
         var shared = SharedMemory.GetDynamic<double>();
         float clip = (float)clipScale.Evaluate();
         int t = Group.IdxX, cols = s.Cols;
@@ -194,7 +201,7 @@ internal static class FactoredPasses
             float partial = 0;
             for (int j = t; j < cols; j += Group.DimX)
             {
-                float u = r * v.ColFactor[batch * cols + j] * g[offset + j] * clip;
+                float u = r * v.ColFactor[batch * cols + j] * codec.Load(g[offset + j]) * clip;
                 float mv = beta1.Of(m[offset + j], u);
                 m[offset + j] = mv;
                 float d = u - mv;
@@ -211,7 +218,7 @@ internal static class FactoredPasses
             {
                 int row = batch * s.Rows + i;
                 long at = (long)row * cols + j;
-                float u = v.RowFactor[row] * c * g[at] * clip;
+                float u = v.RowFactor[row] * c * codec.Load(g[at]) * clip;
                 float d = u - m[at];
                 sum += d * d + eps2;
             }
@@ -224,17 +231,20 @@ internal static class FactoredPasses
     /// CAME's pass 3 (reads m and θ, writes θ: 12 bytes a parameter): θ ← θ − η·λ·θ, then θ ← θ − α · m · rsqrt(Ŝ) with Ŝ's
     /// factors. One thread an element, striding over the tensor.
     /// </summary>
-    public static void ConfidenceStep(ArrayView<float> p, ArrayView<float> m, FactoredViews instability, MatrixShape s, float decay, float alpha)
+    public static void ConfidenceStep<TElement, TCodec>(ArrayView<TElement> p, ArrayView<float> m, FactoredViews instability, MatrixShape s,
+        float decay, float alpha)
+        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
+        TCodec codec = default;
         long n = p.Length;
         int cols = s.Cols;
         for (long index = Grid.GlobalIndex.X; index < n; index += (long)Grid.DimX * Group.DimX)
         {
             int row = (int)(index / cols), j = (int)(index - (long)row * cols);
             int col = row / s.Rows * cols + j;
-            float pv = p[index];
+            float pv = codec.Load(p[index]);
             pv += decay * pv;
-            p[index] = pv - instability.RowFactor[row] * instability.ColFactor[col] * m[index] * alpha;
+            p[index] = codec.Store(pv - instability.RowFactor[row] * instability.ColFactor[col] * m[index] * alpha);
         }
     }
 
@@ -242,9 +252,11 @@ internal static class FactoredPasses
     /// Adafactor's step over a factored tensor (reads g, θ and m when on; writes θ and m): u = (r_i · scale) · c_j · g; with
     /// momentum m ← β1·m + (1 − β1)·u and u = m; θ ← θ − decay·θ − u.
     /// </summary>
-    public static void AdafactorStep(ArrayView<float> p, ArrayView<float> g, FactoredViews v, GpuScalar scale, ArrayView<float> m, EmaWeights beta1,
-        GpuScalar decay, MatrixShape s)
+    public static void AdafactorStep<TElement, TCodec>(ArrayView<TElement> p, ArrayView<TElement> g, FactoredViews v, GpuScalar scale,
+        ArrayView<float> m, EmaWeights beta1, GpuScalar decay, MatrixShape s)
+        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
+        TCodec codec = default;
         float scaleValue = (float)scale.Evaluate();
         float minusDecay = -(float)decay.Evaluate();
         long n = p.Length;
@@ -254,7 +266,8 @@ internal static class FactoredPasses
         {
             int row = (int)(index / cols), j = (int)(index - (long)row * cols);
             int col = row / s.Rows * cols + j;
-            FlatPasses.AdafactorElement(p, m, index, v.RowFactor[row] * scaleValue * v.ColFactor[col] * g[index], momentum, beta1, minusDecay);
+            FlatPasses.AdafactorElement<TElement, TCodec>(p, m, index, v.RowFactor[row] * scaleValue * v.ColFactor[col] * codec.Load(g[index]),
+                momentum, beta1, minusDecay);
         }
     }
 }

@@ -10,7 +10,11 @@ internal readonly struct FactoredViews(ArrayView<float> row, ArrayView<float> co
     public readonly ArrayView<float> RowFactor = rowFactor;
     public readonly ArrayView<float> ColFactor = colFactor;
 
-    public static FactoredViews Of(Factored<GpuTensor> x) => new(x.Row.Elements, x.Col.Elements, x.RowFactor.Elements, x.ColFactor.Elements);
+    /// <summary>The views of <paramref name="x"/>, given as <paramref name="argument"/>; each part must be float32.</summary>
+    /// <exception cref="ArgumentException">A part is not float32.</exception>
+    public static FactoredViews Of(Factored<GpuTensor> x, string argument) =>
+        new(x.Row.StateView(argument, nameof(x.Row)), x.Col.StateView(argument, nameof(x.Col)), x.RowFactor.StateView(argument, nameof(x.RowFactor)),
+            x.ColFactor.StateView(argument, nameof(x.ColFactor)));
 }
 
 /// <summary>β and 1 − β as an EMA uses them: β rounded to float32, 1 − β formed in double and then rounded (as torch's alpha).</summary>

@@ -6,7 +6,9 @@ namespace CameSharp.Gpu.Kernels;
 /// <summary>
 /// Element-wise kernels over a whole tensor: each thread strides over the tensor by the grid's size, which depends on the
 /// length alone (<see cref="Groups"/>), so a reduction's per-group partial sums, added in group order by
-/// <see cref="FinishSums"/>, are the same on every run.
+/// <see cref="FinishSums"/>, are the same on every run. A kernel that reads g or θ is generic over their element type:
+/// a codec loads each element as float32 and stores θ back (see <see cref="IElementCodec{TElement}"/>); state stays float32.
+/// Bytes quoted below are for float32 θ and g; docs/gpu-kernels.md gives them for 16-bit θ and g too.
 /// </summary>
 internal static class FlatPasses
 {
@@ -19,13 +21,15 @@ internal static class FlatPasses
     private static long Stride => (long)Grid.DimX * Group.DimX;
 
     /// <summary>Counts, per group, the elements g whose square is not finite in float32 (NaN, ±∞, or |g| past √float.MaxValue).</summary>
-    public static void CountUnusable(ArrayView<float> g, ArrayView<double> partials)
+    public static void CountUnusable<TElement, TCodec>(ArrayView<TElement> g, ArrayView<double> partials)
+        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
+        TCodec codec = default;
         var shared = SharedMemory.GetDynamic<double>();
         float count = 0;
         for (long i = Grid.GlobalIndex.X; i < g.Length; i += Stride)
         {
-            float x = g[i];
+            float x = codec.Load(g[i]);
             if (!IsFinite(x * x)) count += 1;
         }
         float total = Sum(count, shared);
@@ -33,13 +37,15 @@ internal static class FlatPasses
     }
 
     /// <summary>Σ x², per group.</summary>
-    public static void SumOfSquares(ArrayView<float> x, ArrayView<double> partials)
+    public static void SumOfSquares<TElement, TCodec>(ArrayView<TElement> x, ArrayView<double> partials)
+        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
+        TCodec codec = default;
         var shared = SharedMemory.GetDynamic<double>();
         float sum = 0;
         for (long i = Grid.GlobalIndex.X; i < x.Length; i += Stride)
         {
-            float value = x[i];
+            float value = codec.Load(x[i]);
             sum += value * value;
         }
         float total = Sum(sum, shared);
@@ -75,13 +81,16 @@ internal static class FlatPasses
     }
 
     /// <summary>A full second moment (1-D tensors; reads g, v, writes v: 12 bytes an element): v ← β2·v + (1 − β2)(g² + ε1); Σ (g / √v)² per group.</summary>
-    public static void SecondMoment(ArrayView<float> g, ArrayView<float> v, EmaWeights beta2, float eps1, ArrayView<double> partials)
+    public static void SecondMoment<TElement, TCodec>(ArrayView<TElement> g, ArrayView<float> v, EmaWeights beta2, float eps1,
+        ArrayView<double> partials)
+        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
+        TCodec codec = default;
         var shared = SharedMemory.GetDynamic<double>();
         float sum = 0;
         for (long i = Grid.GlobalIndex.X; i < g.Length; i += Stride)
         {
-            float x = g[i];
+            float x = codec.Load(g[i]);
             float vv = beta2.Of(v[i], x * x + eps1);
             v[i] = vv;
             float u = 1f / MathF.Sqrt(vv) * x;
@@ -95,19 +104,21 @@ internal static class FlatPasses
     /// CAME on a 1-D tensor (reads θ, g, v, m; writes m, θ): u = rsqrt(v) · g · clip; m ← β1·m + (1 − β1)·u; when
     /// <paramref name="move"/>, θ ← θ − η·λ·θ − α·m.
     /// </summary>
-    public static void MomentumStep(ArrayView<float> p, ArrayView<float> g, ArrayView<float> v, GpuScalar clipScale, ArrayView<float> m,
-        EmaWeights beta1, float decay, float alpha, int move)
+    public static void MomentumStep<TElement, TCodec>(ArrayView<TElement> p, ArrayView<TElement> g, ArrayView<float> v, GpuScalar clipScale,
+        ArrayView<float> m, EmaWeights beta1, float decay, float alpha, int move)
+        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
+        TCodec codec = default;
         float clip = (float)clipScale.Evaluate();
         for (long i = Grid.GlobalIndex.X; i < g.Length; i += Stride)
         {
-            float u = 1f / MathF.Sqrt(v[i]) * g[i] * clip;
+            float u = 1f / MathF.Sqrt(v[i]) * codec.Load(g[i]) * clip;
             float mv = beta1.Of(m[i], u);
             m[i] = mv;
             if (move == 0) continue;
-            float pv = p[i];
+            float pv = codec.Load(p[i]);
             pv += decay * pv;
-            p[i] = pv - mv * alpha;
+            p[i] = codec.Store(pv - mv * alpha);
         }
     }
 
@@ -115,15 +126,17 @@ internal static class FlatPasses
     /// Adafactor on a 1-D tensor: u = scale · rsqrt(v) · g; with momentum (m not empty) m ← β1·m + (1 − β1)·u and u = m;
     /// θ ← θ − decay·θ − u.
     /// </summary>
-    public static void AdafactorStep(ArrayView<float> p, ArrayView<float> g, ArrayView<float> v, GpuScalar scale, ArrayView<float> m,
-        EmaWeights beta1, GpuScalar decay)
+    public static void AdafactorStep<TElement, TCodec>(ArrayView<TElement> p, ArrayView<TElement> g, ArrayView<float> v, GpuScalar scale,
+        ArrayView<float> m, EmaWeights beta1, GpuScalar decay)
+        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
+        TCodec codec = default;
         float scaleValue = (float)scale.Evaluate();
         float minusDecay = -(float)decay.Evaluate();
         bool momentum = m.Length > 0;
         for (long i = Grid.GlobalIndex.X; i < p.Length; i += Stride)
         {
-            AdafactorElement(p, m, i, scaleValue * (1f / MathF.Sqrt(v[i])) * g[i], momentum, beta1, minusDecay);
+            AdafactorElement<TElement, TCodec>(p, m, i, scaleValue * (1f / MathF.Sqrt(v[i])) * codec.Load(g[i]), momentum, beta1, minusDecay);
         }
     }
 
@@ -131,16 +144,19 @@ internal static class FlatPasses
     /// One element of Adafactor's step, factored or not, from its scaled update u: with momentum m ← β1·m + (1 − β1)·u
     /// and u = m; then θ ← θ − decay·θ − u.
     /// </summary>
-    internal static void AdafactorElement(ArrayView<float> p, ArrayView<float> m, long i, float u, bool momentum, EmaWeights beta1, float minusDecay)
+    internal static void AdafactorElement<TElement, TCodec>(ArrayView<TElement> p, ArrayView<float> m, long i, float u, bool momentum,
+        EmaWeights beta1, float minusDecay)
+        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
+        TCodec codec = default;
         if (momentum)
         {
             u = beta1.Of(m[i], u);
             m[i] = u;
         }
-        float pv = p[i];
+        float pv = codec.Load(p[i]);
         pv += minusDecay * pv;
-        p[i] = pv - u;
+        p[i] = codec.Store(pv - u);
     }
 
     /// <summary>The constants of <see cref="AdamWStep"/>, as the rule gives them.</summary>
@@ -159,11 +175,14 @@ internal static class FlatPasses
     /// torch.optim.AdamW in one pass (reads θ, g, m, v; writes m, v, θ: 28 bytes an element): m ← m + (1 − β1)(g − m);
     /// v ← β2·v + (1 − β2)·g²; θ ← θ·(1 − η·λ) − α·m / (√v / √(1 − β2^t) + ε).
     /// </summary>
-    public static void AdamWStep(ArrayView<float> p, ArrayView<float> g, ArrayView<float> m, ArrayView<float> v, AdamWConstants k)
+    public static void AdamWStep<TElement, TCodec>(ArrayView<TElement> p, ArrayView<TElement> g, ArrayView<float> m, ArrayView<float> v,
+        AdamWConstants k)
+        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
+        TCodec codec = default;
         for (long i = Grid.GlobalIndex.X; i < p.Length; i += Stride)
         {
-            float gv = g[i];
+            float gv = codec.Load(g[i]);
             float mv = m[i];
             mv += k.OneMinusBeta1 * (gv - mv);
             float vv = v[i] * k.Beta2.Beta + k.Beta2.OneMinusBeta * gv * gv;
@@ -171,7 +190,7 @@ internal static class FlatPasses
             v[i] = vv;
             if (k.Move == 0) continue;
             float denominator = MathF.Sqrt(vv) / k.Correction2Sqrt + k.Eps;
-            p[i] = p[i] * k.DecayFactor - k.StepSize * mv / denominator;
+            p[i] = codec.Store(codec.Load(p[i]) * k.DecayFactor - k.StepSize * mv / denominator);
         }
     }
 
@@ -183,14 +202,16 @@ internal static class FlatPasses
     /// LAMB's first pass (reads θ, g, m, v; writes m, v: 24 bytes an element): the moments, and per group Σ r² (partials
     /// [0, MaxGroups)) and Σ θ² (partials [MaxGroups, 2·MaxGroups)).
     /// </summary>
-    public static void LambMoments(ArrayView<float> p, ArrayView<float> g, ArrayView<float> m, ArrayView<float> v, EmaWeights beta1,
-        EmaWeights beta2, LambDirection direction, ArrayView<double> partials)
+    public static void LambMoments<TElement, TCodec>(ArrayView<TElement> p, ArrayView<TElement> g, ArrayView<float> m, ArrayView<float> v,
+        EmaWeights beta1, EmaWeights beta2, LambDirection direction, ArrayView<double> partials)
+        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
+        TCodec codec = default;
         var shared = SharedMemory.GetDynamic<double>();
         float updateSquares = 0, parameterSquares = 0;
         for (long i = Grid.GlobalIndex.X; i < p.Length; i += Stride)
         {
-            float gv = g[i], pv = p[i];
+            float gv = codec.Load(g[i]), pv = codec.Load(p[i]);
             float mv = beta1.Of(m[i], gv);
             float vv = v[i] * beta2.Beta + beta2.OneMinusBeta * gv * gv;
             m[i] = mv;
@@ -207,13 +228,16 @@ internal static class FlatPasses
     }
 
     /// <summary>LAMB's step (reads θ, m, v; writes θ: 16 bytes an element): θ ← θ − (η · trust) · r, r recomputed.</summary>
-    public static void LambStep(ArrayView<float> p, ArrayView<float> m, ArrayView<float> v, LambDirection direction, GpuScalar scale)
+    public static void LambStep<TElement, TCodec>(ArrayView<TElement> p, ArrayView<float> m, ArrayView<float> v, LambDirection direction,
+        GpuScalar scale)
+        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
+        TCodec codec = default;
         float s = (float)scale.Evaluate();
         for (long i = Grid.GlobalIndex.X; i < p.Length; i += Stride)
         {
-            float pv = p[i];
-            p[i] = pv - s * Direction(m[i], v[i], pv, direction);
+            float pv = codec.Load(p[i]);
+            p[i] = codec.Store(pv - s * Direction(m[i], v[i], pv, direction));
         }
     }
 }

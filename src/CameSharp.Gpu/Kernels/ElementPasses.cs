@@ -1,0 +1,144 @@
+using ILGPU;
+using ILGPU.Runtime;
+
+namespace CameSharp.Gpu.Kernels;
+
+/// <summary>
+/// The kernels that read g or read and write θ, launched for one element type of θ and g. <see cref="GpuKernels"/> holds
+/// one per <see cref="GpuElementType"/> and picks it by the tensors' type, so its passes read the same for every type.
+/// The caller has checked the element types: each tensor given as θ or g here is of this instance's type.
+/// </summary>
+internal abstract class ElementPasses
+{
+    /// <summary>The passes for θ and g of <paramref name="type"/>; no kernel is compiled until it is first launched.</summary>
+    public static ElementPasses For(Accelerator accelerator, GpuElementType type) => type switch
+    {
+        GpuElementType.Float32 => new ElementPasses<float, Float32Codec>(accelerator),
+        GpuElementType.BFloat16 => new ElementPasses<ushort, BFloat16Codec>(accelerator),
+        GpuElementType.Float16 => new ElementPasses<ushort, Float16Codec>(accelerator),
+        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "an element type GpuElementType names."),
+    };
+
+    public abstract void SquareMeans(KernelConfig config, GpuTensor g, FactoredViews v, ArrayView<float> rowWeights, ArrayView<float> sums,
+        ArrayView<float> weighted, MatrixShape s, float eps1, EmaWeights ema);
+
+    public abstract void CameMomentum(KernelConfig config, GpuTensor g, FactoredViews v, GpuScalar clip, ArrayView<float> m, EmaWeights beta1,
+        float eps2, FactoredViews instability, ArrayView<float> sums, MatrixShape s);
+
+    public abstract void ConfidenceStep(KernelConfig config, GpuTensor p, ArrayView<float> m, FactoredViews instability, MatrixShape s,
+        float decay, float alpha);
+
+    public abstract void FactoredAdafactorStep(KernelConfig config, GpuTensor p, GpuTensor g, FactoredViews v, GpuScalar scale,
+        ArrayView<float> m, EmaWeights beta1, GpuScalar decay, MatrixShape s);
+
+    public abstract void CountUnusable(KernelConfig config, GpuTensor g, ArrayView<double> partials);
+
+    public abstract void SumOfSquares(KernelConfig config, GpuTensor x, ArrayView<double> partials);
+
+    public abstract void SecondMoment(KernelConfig config, GpuTensor g, ArrayView<float> v, EmaWeights beta2, float eps1, ArrayView<double> partials);
+
+    public abstract void MomentumStep(KernelConfig config, GpuTensor p, GpuTensor g, ArrayView<float> v, GpuScalar clip, ArrayView<float> m,
+        EmaWeights beta1, float decay, float alpha, int move);
+
+    public abstract void AdafactorStep(KernelConfig config, GpuTensor p, GpuTensor g, ArrayView<float> v, GpuScalar scale, ArrayView<float> m,
+        EmaWeights beta1, GpuScalar decay);
+
+    public abstract void AdamWStep(KernelConfig config, GpuTensor p, GpuTensor g, ArrayView<float> m, ArrayView<float> v,
+        FlatPasses.AdamWConstants constants);
+
+    public abstract void LambMoments(KernelConfig config, GpuTensor p, GpuTensor g, ArrayView<float> m, ArrayView<float> v, EmaWeights beta1,
+        EmaWeights beta2, LambDirection direction, ArrayView<double> partials);
+
+    public abstract void LambStep(KernelConfig config, GpuTensor p, ArrayView<float> m, ArrayView<float> v, LambDirection direction, GpuScalar scale);
+}
+
+/// <summary>
+/// <see cref="ElementPasses"/> for elements stored as <typeparamref name="TElement"/> and converted by
+/// <typeparamref name="TCodec"/>. Each kernel is compiled on its first launch and kept: a backend that only ever sees
+/// float32 compiles no 16-bit kernel, and a model in bfloat16 compiles only the kernels its rules use.
+/// </summary>
+internal sealed class ElementPasses<TElement, TCodec>(Accelerator accelerator) : ElementPasses
+    where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
+{
+    private Action<KernelConfig, ArrayView<TElement>, FactoredViews, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatrixShape, float,
+        EmaWeights>? squareMeans;
+    private Action<KernelConfig, ArrayView<TElement>, FactoredViews, GpuScalar, ArrayView<float>, EmaWeights, float, FactoredViews,
+        ArrayView<float>, MatrixShape>? cameMomentum;
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<float>, FactoredViews, MatrixShape, float, float>? confidenceStep;
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<TElement>, FactoredViews, GpuScalar, ArrayView<float>, EmaWeights, GpuScalar,
+        MatrixShape>? factoredAdafactorStep;
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<double>>? countUnusable;
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<double>>? sumOfSquares;
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<float>, EmaWeights, float, ArrayView<double>>? secondMoment;
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, GpuScalar, ArrayView<float>, EmaWeights, float,
+        float, int>? momentumStep;
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, GpuScalar, ArrayView<float>, EmaWeights,
+        GpuScalar>? adafactorStep;
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, ArrayView<float>, FlatPasses.AdamWConstants>? adamWStep;
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, ArrayView<float>, EmaWeights, EmaWeights,
+        LambDirection, ArrayView<double>>? lambMoments;
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<float>, ArrayView<float>, LambDirection, GpuScalar>? lambStep;
+
+    public override void SquareMeans(KernelConfig config, GpuTensor g, FactoredViews v, ArrayView<float> rowWeights, ArrayView<float> sums,
+        ArrayView<float> weighted, MatrixShape s, float eps1, EmaWeights ema) =>
+        (squareMeans ??= accelerator.LoadStreamKernel<ArrayView<TElement>, FactoredViews, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            MatrixShape, float, EmaWeights>(FactoredPasses.SquareMeans<TElement, TCodec>))(
+            config, g.As<TElement>(), v, rowWeights, sums, weighted, s, eps1, ema);
+
+    public override void CameMomentum(KernelConfig config, GpuTensor g, FactoredViews v, GpuScalar clip, ArrayView<float> m, EmaWeights beta1,
+        float eps2, FactoredViews instability, ArrayView<float> sums, MatrixShape s) =>
+        (cameMomentum ??= accelerator.LoadStreamKernel<ArrayView<TElement>, FactoredViews, GpuScalar, ArrayView<float>, EmaWeights, float,
+            FactoredViews, ArrayView<float>, MatrixShape>(FactoredPasses.CameMomentum<TElement, TCodec>))(
+            config, g.As<TElement>(), v, clip, m, beta1, eps2, instability, sums, s);
+
+    public override void ConfidenceStep(KernelConfig config, GpuTensor p, ArrayView<float> m, FactoredViews instability, MatrixShape s,
+        float decay, float alpha) =>
+        (confidenceStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<float>, FactoredViews, MatrixShape, float, float>(
+            FactoredPasses.ConfidenceStep<TElement, TCodec>))(config, p.As<TElement>(), m, instability, s, decay, alpha);
+
+    public override void FactoredAdafactorStep(KernelConfig config, GpuTensor p, GpuTensor g, FactoredViews v, GpuScalar scale,
+        ArrayView<float> m, EmaWeights beta1, GpuScalar decay, MatrixShape s) =>
+        (factoredAdafactorStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, FactoredViews, GpuScalar,
+            ArrayView<float>, EmaWeights, GpuScalar, MatrixShape>(FactoredPasses.AdafactorStep<TElement, TCodec>))(
+            config, p.As<TElement>(), g.As<TElement>(), v, scale, m, beta1, decay, s);
+
+    public override void CountUnusable(KernelConfig config, GpuTensor g, ArrayView<double> partials) =>
+        (countUnusable ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<double>>(FlatPasses.CountUnusable<TElement, TCodec>))(
+            config, g.As<TElement>(), partials);
+
+    public override void SumOfSquares(KernelConfig config, GpuTensor x, ArrayView<double> partials) =>
+        (sumOfSquares ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<double>>(FlatPasses.SumOfSquares<TElement, TCodec>))(
+            config, x.As<TElement>(), partials);
+
+    public override void SecondMoment(KernelConfig config, GpuTensor g, ArrayView<float> v, EmaWeights beta2, float eps1,
+        ArrayView<double> partials) =>
+        (secondMoment ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<float>, EmaWeights, float, ArrayView<double>>(
+            FlatPasses.SecondMoment<TElement, TCodec>))(config, g.As<TElement>(), v, beta2, eps1, partials);
+
+    public override void MomentumStep(KernelConfig config, GpuTensor p, GpuTensor g, ArrayView<float> v, GpuScalar clip, ArrayView<float> m,
+        EmaWeights beta1, float decay, float alpha, int move) =>
+        (momentumStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, GpuScalar, ArrayView<float>,
+            EmaWeights, float, float, int>(FlatPasses.MomentumStep<TElement, TCodec>))(
+            config, p.As<TElement>(), g.As<TElement>(), v, clip, m, beta1, decay, alpha, move);
+
+    public override void AdafactorStep(KernelConfig config, GpuTensor p, GpuTensor g, ArrayView<float> v, GpuScalar scale, ArrayView<float> m,
+        EmaWeights beta1, GpuScalar decay) =>
+        (adafactorStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, GpuScalar, ArrayView<float>,
+            EmaWeights, GpuScalar>(FlatPasses.AdafactorStep<TElement, TCodec>))(config, p.As<TElement>(), g.As<TElement>(), v, scale, m, beta1, decay);
+
+    public override void AdamWStep(KernelConfig config, GpuTensor p, GpuTensor g, ArrayView<float> m, ArrayView<float> v,
+        FlatPasses.AdamWConstants constants) =>
+        (adamWStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, ArrayView<float>,
+            FlatPasses.AdamWConstants>(FlatPasses.AdamWStep<TElement, TCodec>))(config, p.As<TElement>(), g.As<TElement>(), m, v, constants);
+
+    public override void LambMoments(KernelConfig config, GpuTensor p, GpuTensor g, ArrayView<float> m, ArrayView<float> v, EmaWeights beta1,
+        EmaWeights beta2, LambDirection direction, ArrayView<double> partials) =>
+        (lambMoments ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, ArrayView<float>, EmaWeights,
+            EmaWeights, LambDirection, ArrayView<double>>(FlatPasses.LambMoments<TElement, TCodec>))(
+            config, p.As<TElement>(), g.As<TElement>(), m, v, beta1, beta2, direction, partials);
+
+    public override void LambStep(KernelConfig config, GpuTensor p, ArrayView<float> m, ArrayView<float> v, LambDirection direction,
+        GpuScalar scale) =>
+        (lambStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<float>, ArrayView<float>, LambDirection, GpuScalar>(
+            FlatPasses.LambStep<TElement, TCodec>))(config, p.As<TElement>(), m, v, direction, scale);
+}
