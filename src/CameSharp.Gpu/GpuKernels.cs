@@ -52,6 +52,7 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
 
     /// <summary>The kernels that read θ or g, one set per <see cref="GpuElementType"/> (indexed by it).</summary>
     private readonly ElementPasses[] elementPasses;
+    private readonly ElementPasses stochasticBFloat16;
 
     private readonly Action<KernelConfig, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatrixShape> combineColumns;
     private readonly Action<KernelConfig, FactoredViews, ArrayView<float>, MatrixShape, EmaWeights, ArrayView<double>, ArrayView<double>> finishSquareMeans;
@@ -83,6 +84,7 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
         columnWeights = accelerator.Allocate1D<float>(1);
         rowWeights = accelerator.Allocate1D<float>(1);
         elementPasses = Enum.GetValues<GpuElementType>().Select(type => ElementPasses.For(accelerator, type)).ToArray();
+        stochasticBFloat16 = ElementPasses.StochasticBFloat16(accelerator);
         combineColumns = accelerator.LoadStreamKernel<ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatrixShape>(
             FactoredPasses.CombineColumns);
         finishSquareMeans = accelerator.LoadStreamKernel<FactoredViews, ArrayView<float>, MatrixShape, EmaWeights, ArrayView<double>, ArrayView<double>>(
@@ -388,7 +390,8 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     }
 
     /// <summary>The kernels for <paramref name="tensor"/>'s element type (θ or g).</summary>
-    private ElementPasses Passes(GpuTensor tensor) => elementPasses[(int)tensor.ElementType];
+    /// <remarks>A parameter written with stochastic rounding takes the passes whose stores round so; reads are the same.</remarks>
+    private ElementPasses Passes(GpuTensor tensor) => tensor.StochasticRounding ? stochasticBFloat16 : elementPasses[(int)tensor.ElementType];
 
     /// <summary>The kernels for a pass over both θ and g, which takes one element type for both.</summary>
     /// <exception cref="ArgumentException">θ and g differ in element type.</exception>

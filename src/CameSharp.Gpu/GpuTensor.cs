@@ -54,6 +54,25 @@ public readonly record struct GpuTensor
     /// <summary>The type of each element.</summary>
     public GpuElementType ElementType { get; }
 
+    /// <summary>True when the kernels write this (bfloat16) parameter with stochastic rounding under <see cref="RoundingKey"/>.</summary>
+    public bool StochasticRounding { get; private init; }
+
+    /// <summary>The key of this step's stochastic rounding (<see cref="Gpu.StochasticRounding.Key"/>); 0 for round to nearest.</summary>
+    public uint RoundingKey { get; private init; }
+
+    /// <summary>
+    /// This bfloat16 parameter, written by the step's kernels with stochastic rounding under <paramref name="key"/> rather
+    /// than to nearest: each element's dither is <see cref="Gpu.StochasticRounding.Dither"/>(key, index). Make a key per
+    /// step and tensor with <see cref="Gpu.StochasticRounding.Key"/>, so that no two roundings share their dither.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">The tensor is not bfloat16.</exception>
+    public GpuTensor WithStochasticRounding(uint key) => ElementType == GpuElementType.BFloat16
+        ? this with { StochasticRounding = true, RoundingKey = key }
+        : throw new InvalidOperationException($"stochastic rounding writes bfloat16 parameters; this tensor is {ElementType}.");
+
+    /// <summary>This tensor written to nearest (ties to even), as without <see cref="WithStochasticRounding"/>.</summary>
+    public GpuTensor WithRoundToNearest() => this with { StochasticRounding = false, RoundingKey = 0 };
+
     /// <summary>The number of elements (not bytes).</summary>
     public long Length => ElementType == GpuElementType.Float32 ? floats.Length : bits.Length;
 
@@ -87,6 +106,7 @@ public readonly record struct GpuTensor
     private bool PrintMembers(StringBuilder builder)
     {
         builder.Append($"ElementType = {ElementType}, Length = {Length}");
+        if (StochasticRounding) builder.Append($", RoundingKey = {RoundingKey}");
         return true;
     }
 }

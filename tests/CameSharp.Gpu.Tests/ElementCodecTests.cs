@@ -34,20 +34,20 @@ public sealed class ElementCodecTests
         {
             float x = BitConverter.UInt32BitsToSingle(bits);
             if (float.IsNaN(x)) continue;
-            Assert.True(Reference16.BFloat16(x) == codec.Store(x), $"0x{bits:X8}: 0x{codec.Store(x):X4}, expected 0x{Reference16.BFloat16(x):X4}");
+            Assert.True(Reference16.BFloat16(x) == codec.Store(x, 0, 0), $"0x{bits:X8}: 0x{codec.Store(x, 0, 0):X4}, expected 0x{Reference16.BFloat16(x):X4}");
         }
-        Assert.Equal(0x7F80, codec.Store(BitConverter.UInt32BitsToSingle(0x7F7F8000)));
-        Assert.Equal(0x7F80, codec.Store(float.MaxValue));
-        Assert.Equal(0x0080, codec.Store(BitConverter.UInt32BitsToSingle(0x007F8000)));
+        Assert.Equal(0x7F80, codec.Store(BitConverter.UInt32BitsToSingle(0x7F7F8000), 0, 0));
+        Assert.Equal(0x7F80, codec.Store(float.MaxValue, 0, 0));
+        Assert.Equal(0x0080, codec.Store(BitConverter.UInt32BitsToSingle(0x007F8000), 0, 0));
     }
 
     [Fact]
     public void BFloat16_keeps_nan_a_nan()
     {
         BFloat16Codec codec = default;
-        Assert.All(NaNs, bits => Assert.True(float.IsNaN(codec.Load(codec.Store(BitConverter.UInt32BitsToSingle(bits)))), $"0x{bits:X8}"));
+        Assert.All(NaNs, bits => Assert.True(float.IsNaN(codec.Load(codec.Store(BitConverter.UInt32BitsToSingle(bits), 0, 0))), $"0x{bits:X8}"));
         // The quiet NaN torch's CPU conversion gives, whatever the sign and payload.
-        Assert.All(NaNs, bits => Assert.Equal(0x7FC0, codec.Store(BitConverter.UInt32BitsToSingle(bits))));
+        Assert.All(NaNs, bits => Assert.Equal(0x7FC0, codec.Store(BitConverter.UInt32BitsToSingle(bits), 0, 0)));
     }
 
     [Fact]
@@ -78,22 +78,22 @@ public sealed class ElementCodecTests
         {
             if (float.IsNaN(x)) continue;
             ushort expected = BitConverter.HalfToUInt16Bits((System.Half)x);
-            Assert.True(expected == codec.Store(x), $"{x:R} (0x{BitConverter.SingleToUInt32Bits(x):X8}): 0x{codec.Store(x):X4}, expected 0x{expected:X4}");
+            Assert.True(expected == codec.Store(x, 0, 0), $"{x:R} (0x{BitConverter.SingleToUInt32Bits(x):X8}): 0x{codec.Store(x, 0, 0):X4}, expected 0x{expected:X4}");
         }
-        Assert.Equal(0x7C00, codec.Store(65520f));
-        Assert.Equal(0x7BFF, codec.Store(65519.996f));
-        Assert.Equal(0x0000, codec.Store(2.9802322e-8f)); // 2⁻²⁵, half the smallest subnormal: a tie, to the even 0
-        Assert.Equal(0x0001, codec.Store(2.9802326e-8f));
+        Assert.Equal(0x7C00, codec.Store(65520f, 0, 0));
+        Assert.Equal(0x7BFF, codec.Store(65519.996f, 0, 0));
+        Assert.Equal(0x0000, codec.Store(2.9802322e-8f, 0, 0)); // 2⁻²⁵, half the smallest subnormal: a tie, to the even 0
+        Assert.Equal(0x0001, codec.Store(2.9802326e-8f, 0, 0));
     }
 
     [Fact]
     public void Float16_keeps_nan_a_nan_and_loads_every_value_exactly()
     {
         Float16Codec codec = default;
-        Assert.All(NaNs, bits => Assert.True(float.IsNaN(codec.Load(codec.Store(BitConverter.UInt32BitsToSingle(bits)))), $"0x{bits:X8}"));
+        Assert.All(NaNs, bits => Assert.True(float.IsNaN(codec.Load(codec.Store(BitConverter.UInt32BitsToSingle(bits), 0, 0))), $"0x{bits:X8}"));
         // The quiet NaN torch's CPU conversion gives, under the NaN's sign.
-        Assert.Equal(0x7E00, codec.Store(BitConverter.UInt32BitsToSingle(0x7F800001)));
-        Assert.Equal(0xFE00, codec.Store(BitConverter.UInt32BitsToSingle(0xFFC00000)));
+        Assert.Equal(0x7E00, codec.Store(BitConverter.UInt32BitsToSingle(0x7F800001), 0, 0));
+        Assert.Equal(0xFE00, codec.Store(BitConverter.UInt32BitsToSingle(0xFFC00000), 0, 0));
         for (int bits = 0; bits <= ushort.MaxValue; bits++)
         {
             float expected = (float)BitConverter.UInt16BitsToHalf((ushort)bits), actual = codec.Load((ushort)bits);

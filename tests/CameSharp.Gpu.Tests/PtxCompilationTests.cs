@@ -24,6 +24,7 @@ public sealed class PtxCompilationTests
         ("float32", typeof(float), typeof(Float32Codec)),
         ("bfloat16", typeof(ushort), typeof(BFloat16Codec)),
         ("float16", typeof(ushort), typeof(Float16Codec)),
+        ("bfloat16-stochastic", typeof(ushort), typeof(StochasticBFloat16Codec)),
     ];
 
     public static TheoryData<string> Kernels() => new(KernelMethods().Keys);
@@ -44,7 +45,8 @@ public sealed class PtxCompilationTests
         using var context = Context.Create(b => b.CPU());
         using var accelerator = context.CreateCPUAccelerator(0);
         var launched = Enum.GetValues<GpuElementType>()
-            .Select(type => ElementPasses.For(accelerator, type).GetType().GetGenericArguments())
+            .Select(type => ElementPasses.For(accelerator, type)).Append(ElementPasses.StochasticBFloat16(accelerator))
+            .Select(passes => passes.GetType().GetGenericArguments())
             .Select(a => (a[0], a[1]));
         Assert.Equal(launched, ElementTypes.Select(e => (e.Element, e.Codec)));
     }

@@ -72,6 +72,23 @@ internal abstract class RuleRunner : IDisposable
         /// <summary>The state tensors of parameter <paramref name="index"/> (scratch included), in the rule's layout order.</summary>
         public float[][] State(int index) => stateTensors[index].Select(t => t.Read()).ToArray();
 
+        /// <summary>When set, bfloat16 parameters are written with stochastic rounding under keys from this seed, the step and the tensor's index.</summary>
+        public ulong? StochasticSeed { get; init; }
+
+        /// <summary>
+        /// Rounds every parameter in place to bfloat16 stochastically, with the dither the kernels use at step
+        /// <paramref name="step"/> under <paramref name="seed"/>.
+        /// </summary>
+        public void RoundParametersStochastically(ulong seed, long step)
+        {
+            for (int i = 0; i < parameterTensors.Count; i++)
+            {
+                uint key = StochasticRounding.Key(seed, step, i);
+                parameterTensors[i].Write(parameterTensors[i].Read()
+                    .Select((x, j) => BitConverter.UInt32BitsToSingle((uint)StochasticRounding.ToBFloat16(x, StochasticRounding.Dither(key, j)) << 16)).ToArray());
+            }
+        }
+
         /// <summary>Rounds every parameter in place to <paramref name="type"/>, as a torch step's <c>p.copy_</c> into a 16-bit parameter does.</summary>
         public void RoundParameters(GpuElementType type)
         {
@@ -96,6 +113,9 @@ internal abstract class RuleRunner : IDisposable
                 gradientTensors[i].Write(gradients[i]);
                 steps[i].Gradient = gradientTensors[i].Tensor;
             }
+            if (StochasticSeed is { } seed)
+                for (int i = 0; i < steps.Count; i++)
+                    steps[i].Parameter = parameterTensors[i].Tensor.WithStochasticRounding(StochasticRounding.Key(seed, step, i));
             kernels.BeginStep();
             var verdicts = steps.Select(t => rule.Inspect(kernels, t, options, step)).ToArray();
             int refused = kernels.FirstRefused(verdicts);

@@ -13,8 +13,11 @@ internal interface IElementCodec<TElement> where TElement : unmanaged
     /// <summary>The element as float32, exactly (every bfloat16 and float16 value is a float32 value).</summary>
     float Load(TElement element);
 
-    /// <summary><paramref name="value"/> rounded to the element type, to nearest with ties to even.</summary>
-    TElement Store(float value);
+    /// <summary>
+    /// <paramref name="value"/> rounded to the element type: to nearest with ties to even, or stochastically under
+    /// <paramref name="key"/> by a codec that says so (element <paramref name="index"/>'s dither derives from both).
+    /// </summary>
+    TElement Store(float value, long index, uint key);
 }
 
 /// <summary>float32 elements: both directions are the identity, so a float32 kernel does exactly what it did before codecs.</summary>
@@ -22,7 +25,7 @@ internal readonly struct Float32Codec : IElementCodec<float>
 {
     public float Load(float element) => element;
 
-    public float Store(float value) => value;
+    public float Store(float value, long index, uint key) => value;
 }
 
 /// <summary>
@@ -36,7 +39,10 @@ internal readonly struct BFloat16Codec : IElementCodec<ushort>
 
     public float Load(ushort element) => Interop.IntAsFloat((uint)element << 16);
 
-    public ushort Store(float value)
+    public ushort Store(float value, long index, uint key) => Round(value);
+
+    /// <summary><paramref name="value"/> to bfloat16 bits, to nearest with ties to even.</summary>
+    public static ushort Round(float value)
     {
         uint bits = Interop.FloatAsInt(value);
         // Rounding a NaN's bits could carry into the exponent or, for a payload in the low bits only, give ∞.
@@ -72,7 +78,7 @@ internal readonly struct Float16Codec : IElementCodec<ushort>
         return Interop.IntAsFloat(sign | Interop.FloatAsInt(mantissa * SubnormalUnit));
     }
 
-    public ushort Store(float value)
+    public ushort Store(float value, long index, uint key)
     {
         uint bits = Interop.FloatAsInt(value);
         uint sign = (bits >> 16) & 0x8000u;
@@ -99,4 +105,16 @@ internal readonly struct Float16Codec : IElementCodec<ushort>
         if (rest > half || (rest == half && (units & 1u) != 0)) units++;
         return (ushort)(sign | units);
     }
+}
+
+/// <summary>
+/// bfloat16 elements written with stochastic rounding (<see cref="StochasticRounding"/>): the dither of element
+/// <c>index</c> under the step's key decides whether the dropped 16 bits round the magnitude up. Reads as
+/// <see cref="BFloat16Codec"/>.
+/// </summary>
+internal readonly struct StochasticBFloat16Codec : IElementCodec<ushort>
+{
+    public float Load(ushort element) => Interop.IntAsFloat((uint)element << 16);
+
+    public ushort Store(float value, long index, uint key) => StochasticRounding.ToBFloat16(value, StochasticRounding.Dither(key, index));
 }

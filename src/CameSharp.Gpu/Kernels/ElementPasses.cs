@@ -19,6 +19,9 @@ internal abstract class ElementPasses
         _ => throw new ArgumentOutOfRangeException(nameof(type), type, "an element type GpuElementType names."),
     };
 
+    /// <summary>The passes for bfloat16 θ written with stochastic rounding (see <see cref="GpuTensor.WithStochasticRounding"/>).</summary>
+    public static ElementPasses StochasticBFloat16(Accelerator accelerator) => new ElementPasses<ushort, StochasticBFloat16Codec>(accelerator);
+
     public abstract void SquareMeans(KernelConfig config, GpuTensor g, FactoredViews v, ArrayView<float> rowWeights, ArrayView<float> sums,
         ArrayView<float> weighted, MatrixShape s, float eps1, EmaWeights ema);
 
@@ -64,20 +67,21 @@ internal sealed class ElementPasses<TElement, TCodec>(Accelerator accelerator) :
         EmaWeights>? squareMeans;
     private Action<KernelConfig, ArrayView<TElement>, FactoredViews, GpuScalar, ArrayView<float>, EmaWeights, float, FactoredViews,
         ArrayView<float>, MatrixShape>? cameMomentum;
-    private Action<KernelConfig, ArrayView<TElement>, ArrayView<float>, FactoredViews, MatrixShape, float, float>? confidenceStep;
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<float>, FactoredViews, MatrixShape, float, float, uint>? confidenceStep;
     private Action<KernelConfig, ArrayView<TElement>, ArrayView<TElement>, FactoredViews, GpuScalar, ArrayView<float>, EmaWeights, GpuScalar,
-        MatrixShape>? factoredAdafactorStep;
+        MatrixShape, uint>? factoredAdafactorStep;
     private Action<KernelConfig, ArrayView<TElement>, ArrayView<double>>? countUnusable;
     private Action<KernelConfig, ArrayView<TElement>, ArrayView<double>>? sumOfSquares;
     private Action<KernelConfig, ArrayView<TElement>, ArrayView<float>, EmaWeights, float, ArrayView<double>>? secondMoment;
     private Action<KernelConfig, ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, GpuScalar, ArrayView<float>, EmaWeights, float,
-        float, int>? momentumStep;
+        float, int, uint>? momentumStep;
     private Action<KernelConfig, ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, GpuScalar, ArrayView<float>, EmaWeights,
-        GpuScalar>? adafactorStep;
-    private Action<KernelConfig, ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, ArrayView<float>, FlatPasses.AdamWConstants>? adamWStep;
+        GpuScalar, uint>? adafactorStep;
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, ArrayView<float>, FlatPasses.AdamWConstants, uint>?
+        adamWStep;
     private Action<KernelConfig, ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, ArrayView<float>, EmaWeights, EmaWeights,
         LambDirection, ArrayView<double>>? lambMoments;
-    private Action<KernelConfig, ArrayView<TElement>, ArrayView<float>, ArrayView<float>, LambDirection, GpuScalar>? lambStep;
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<float>, ArrayView<float>, LambDirection, GpuScalar, uint>? lambStep;
 
     public override void SquareMeans(KernelConfig config, GpuTensor g, FactoredViews v, ArrayView<float> rowWeights, ArrayView<float> sums,
         ArrayView<float> weighted, MatrixShape s, float eps1, EmaWeights ema) =>
@@ -93,14 +97,14 @@ internal sealed class ElementPasses<TElement, TCodec>(Accelerator accelerator) :
 
     public override void ConfidenceStep(KernelConfig config, GpuTensor p, ArrayView<float> m, FactoredViews instability, MatrixShape s,
         float decay, float alpha) =>
-        (confidenceStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<float>, FactoredViews, MatrixShape, float, float>(
-            FactoredPasses.ConfidenceStep<TElement, TCodec>))(config, p.As<TElement>(), m, instability, s, decay, alpha);
+        (confidenceStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<float>, FactoredViews, MatrixShape, float, float, uint>(
+            FactoredPasses.ConfidenceStep<TElement, TCodec>))(config, p.As<TElement>(), m, instability, s, decay, alpha, p.RoundingKey);
 
     public override void FactoredAdafactorStep(KernelConfig config, GpuTensor p, GpuTensor g, FactoredViews v, GpuScalar scale,
         ArrayView<float> m, EmaWeights beta1, GpuScalar decay, MatrixShape s) =>
         (factoredAdafactorStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, FactoredViews, GpuScalar,
-            ArrayView<float>, EmaWeights, GpuScalar, MatrixShape>(FactoredPasses.AdafactorStep<TElement, TCodec>))(
-            config, p.As<TElement>(), g.As<TElement>(), v, scale, m, beta1, decay, s);
+            ArrayView<float>, EmaWeights, GpuScalar, MatrixShape, uint>(FactoredPasses.AdafactorStep<TElement, TCodec>))(
+            config, p.As<TElement>(), g.As<TElement>(), v, scale, m, beta1, decay, s, p.RoundingKey);
 
     public override void CountUnusable(KernelConfig config, GpuTensor g, ArrayView<double> partials) =>
         (countUnusable ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<double>>(FlatPasses.CountUnusable<TElement, TCodec>))(
@@ -118,18 +122,20 @@ internal sealed class ElementPasses<TElement, TCodec>(Accelerator accelerator) :
     public override void MomentumStep(KernelConfig config, GpuTensor p, GpuTensor g, ArrayView<float> v, GpuScalar clip, ArrayView<float> m,
         EmaWeights beta1, float decay, float alpha, int move) =>
         (momentumStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, GpuScalar, ArrayView<float>,
-            EmaWeights, float, float, int>(FlatPasses.MomentumStep<TElement, TCodec>))(
-            config, p.As<TElement>(), g.As<TElement>(), v, clip, m, beta1, decay, alpha, move);
+            EmaWeights, float, float, int, uint>(FlatPasses.MomentumStep<TElement, TCodec>))(
+            config, p.As<TElement>(), g.As<TElement>(), v, clip, m, beta1, decay, alpha, move, p.RoundingKey);
 
     public override void AdafactorStep(KernelConfig config, GpuTensor p, GpuTensor g, ArrayView<float> v, GpuScalar scale, ArrayView<float> m,
         EmaWeights beta1, GpuScalar decay) =>
         (adafactorStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, GpuScalar, ArrayView<float>,
-            EmaWeights, GpuScalar>(FlatPasses.AdafactorStep<TElement, TCodec>))(config, p.As<TElement>(), g.As<TElement>(), v, scale, m, beta1, decay);
+            EmaWeights, GpuScalar, uint>(FlatPasses.AdafactorStep<TElement, TCodec>))(config, p.As<TElement>(), g.As<TElement>(), v, scale, m, beta1,
+            decay, p.RoundingKey);
 
     public override void AdamWStep(KernelConfig config, GpuTensor p, GpuTensor g, ArrayView<float> m, ArrayView<float> v,
         FlatPasses.AdamWConstants constants) =>
         (adamWStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, ArrayView<float>,
-            FlatPasses.AdamWConstants>(FlatPasses.AdamWStep<TElement, TCodec>))(config, p.As<TElement>(), g.As<TElement>(), m, v, constants);
+            FlatPasses.AdamWConstants, uint>(FlatPasses.AdamWStep<TElement, TCodec>))(config, p.As<TElement>(), g.As<TElement>(), m, v, constants,
+            p.RoundingKey);
 
     public override void LambMoments(KernelConfig config, GpuTensor p, GpuTensor g, ArrayView<float> m, ArrayView<float> v, EmaWeights beta1,
         EmaWeights beta2, LambDirection direction, ArrayView<double> partials) =>
@@ -139,6 +145,6 @@ internal sealed class ElementPasses<TElement, TCodec>(Accelerator accelerator) :
 
     public override void LambStep(KernelConfig config, GpuTensor p, ArrayView<float> m, ArrayView<float> v, LambDirection direction,
         GpuScalar scale) =>
-        (lambStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<float>, ArrayView<float>, LambDirection, GpuScalar>(
-            FlatPasses.LambStep<TElement, TCodec>))(config, p.As<TElement>(), m, v, direction, scale);
+        (lambStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<float>, ArrayView<float>, LambDirection, GpuScalar, uint>(
+            FlatPasses.LambStep<TElement, TCodec>))(config, p.As<TElement>(), m, v, direction, scale, p.RoundingKey);
 }

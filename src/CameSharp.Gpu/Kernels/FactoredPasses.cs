@@ -232,7 +232,7 @@ internal static class FactoredPasses
     /// factors. One thread an element, striding over the tensor.
     /// </summary>
     public static void ConfidenceStep<TElement, TCodec>(ArrayView<TElement> p, ArrayView<float> m, FactoredViews instability, MatrixShape s,
-        float decay, float alpha)
+        float decay, float alpha, uint key)
         where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
         TCodec codec = default;
@@ -244,7 +244,7 @@ internal static class FactoredPasses
             int col = row / s.Rows * cols + j;
             float pv = codec.Load(p[index]);
             pv += decay * pv;
-            p[index] = codec.Store(pv - instability.RowFactor[row] * instability.ColFactor[col] * m[index] * alpha);
+            p[index] = codec.Store(pv - instability.RowFactor[row] * instability.ColFactor[col] * m[index] * alpha, index, key);
         }
     }
 
@@ -253,7 +253,7 @@ internal static class FactoredPasses
     /// momentum m ← β1·m + (1 − β1)·u and u = m; θ ← θ − decay·θ − u.
     /// </summary>
     public static void AdafactorStep<TElement, TCodec>(ArrayView<TElement> p, ArrayView<TElement> g, FactoredViews v, GpuScalar scale,
-        ArrayView<float> m, EmaWeights beta1, GpuScalar decay, MatrixShape s)
+        ArrayView<float> m, EmaWeights beta1, GpuScalar decay, MatrixShape s, uint key)
         where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
         TCodec codec = default;
@@ -267,7 +267,7 @@ internal static class FactoredPasses
             int row = (int)(index / cols), j = (int)(index - (long)row * cols);
             int col = row / s.Rows * cols + j;
             FlatPasses.AdafactorElement<TElement, TCodec>(p, m, index, v.RowFactor[row] * scaleValue * v.ColFactor[col] * codec.Load(g[index]),
-                momentum, beta1, minusDecay);
+                momentum, beta1, minusDecay, key);
         }
     }
 }

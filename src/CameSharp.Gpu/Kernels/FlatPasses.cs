@@ -105,7 +105,7 @@ internal static class FlatPasses
     /// <paramref name="move"/>, θ ← θ − η·λ·θ − α·m.
     /// </summary>
     public static void MomentumStep<TElement, TCodec>(ArrayView<TElement> p, ArrayView<TElement> g, ArrayView<float> v, GpuScalar clipScale,
-        ArrayView<float> m, EmaWeights beta1, float decay, float alpha, int move)
+        ArrayView<float> m, EmaWeights beta1, float decay, float alpha, int move, uint key)
         where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
         TCodec codec = default;
@@ -118,7 +118,7 @@ internal static class FlatPasses
             if (move == 0) continue;
             float pv = codec.Load(p[i]);
             pv += decay * pv;
-            p[i] = codec.Store(pv - mv * alpha);
+            p[i] = codec.Store(pv - mv * alpha, i, key);
         }
     }
 
@@ -127,7 +127,7 @@ internal static class FlatPasses
     /// θ ← θ − decay·θ − u.
     /// </summary>
     public static void AdafactorStep<TElement, TCodec>(ArrayView<TElement> p, ArrayView<TElement> g, ArrayView<float> v, GpuScalar scale,
-        ArrayView<float> m, EmaWeights beta1, GpuScalar decay)
+        ArrayView<float> m, EmaWeights beta1, GpuScalar decay, uint key)
         where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
         TCodec codec = default;
@@ -136,7 +136,7 @@ internal static class FlatPasses
         bool momentum = m.Length > 0;
         for (long i = Grid.GlobalIndex.X; i < p.Length; i += Stride)
         {
-            AdafactorElement<TElement, TCodec>(p, m, i, scaleValue * (1f / MathF.Sqrt(v[i])) * codec.Load(g[i]), momentum, beta1, minusDecay);
+            AdafactorElement<TElement, TCodec>(p, m, i, scaleValue * (1f / MathF.Sqrt(v[i])) * codec.Load(g[i]), momentum, beta1, minusDecay, key);
         }
     }
 
@@ -145,7 +145,7 @@ internal static class FlatPasses
     /// and u = m; then θ ← θ − decay·θ − u.
     /// </summary>
     internal static void AdafactorElement<TElement, TCodec>(ArrayView<TElement> p, ArrayView<float> m, long i, float u, bool momentum,
-        EmaWeights beta1, float minusDecay)
+        EmaWeights beta1, float minusDecay, uint key)
         where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
         TCodec codec = default;
@@ -156,7 +156,7 @@ internal static class FlatPasses
         }
         float pv = codec.Load(p[i]);
         pv += minusDecay * pv;
-        p[i] = codec.Store(pv - u);
+        p[i] = codec.Store(pv - u, i, key);
     }
 
     /// <summary>The constants of <see cref="AdamWStep"/>, as the rule gives them.</summary>
@@ -176,7 +176,7 @@ internal static class FlatPasses
     /// v ← β2·v + (1 − β2)·g²; θ ← θ·(1 − η·λ) − α·m / (√v / √(1 − β2^t) + ε).
     /// </summary>
     public static void AdamWStep<TElement, TCodec>(ArrayView<TElement> p, ArrayView<TElement> g, ArrayView<float> m, ArrayView<float> v,
-        AdamWConstants k)
+        AdamWConstants k, uint key)
         where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
         TCodec codec = default;
@@ -190,7 +190,7 @@ internal static class FlatPasses
             v[i] = vv;
             if (k.Move == 0) continue;
             float denominator = MathF.Sqrt(vv) / k.Correction2Sqrt + k.Eps;
-            p[i] = codec.Store(codec.Load(p[i]) * k.DecayFactor - k.StepSize * mv / denominator);
+            p[i] = codec.Store(codec.Load(p[i]) * k.DecayFactor - k.StepSize * mv / denominator, i, key);
         }
     }
 
@@ -229,7 +229,7 @@ internal static class FlatPasses
 
     /// <summary>LAMB's step (reads θ, m, v; writes θ: 16 bytes an element): θ ← θ − (η · trust) · r, r recomputed.</summary>
     public static void LambStep<TElement, TCodec>(ArrayView<TElement> p, ArrayView<float> m, ArrayView<float> v, LambDirection direction,
-        GpuScalar scale)
+        GpuScalar scale, uint key)
         where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
     {
         TCodec codec = default;
@@ -237,7 +237,7 @@ internal static class FlatPasses
         for (long i = Grid.GlobalIndex.X; i < p.Length; i += Stride)
         {
             float pv = codec.Load(p[i]);
-            p[i] = codec.Store(pv - s * Direction(m[i], v[i], pv, direction));
+            p[i] = codec.Store(pv - s * Direction(m[i], v[i], pv, direction), i, key);
         }
     }
 }
