@@ -63,6 +63,21 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
     /// </summary>
     public bool UseFastPath { get; set; } = true;
 
+    /// <summary>
+    /// Round the float32 results of a step into bfloat16 parameters stochastically (the GPU kernels and the torch-op path
+    /// alike), so that updates below half a bfloat16 step are kept in expectation instead of lost. Default true; false
+    /// rounds to nearest. Each element's dither derives from (<see cref="Seed"/>, the step, the parameter's index, the
+    /// element's index), so a run reproduces exactly. Other dtypes always round to nearest.
+    /// </summary>
+    public bool StochasticRounding { get; set; } = true;
+
+    /// <summary>The seed of <see cref="StochasticRounding"/>. Default 0.</summary>
+    public ulong Seed { get; set; }
+
+    /// <summary>The rounding key of <paramref name="state"/>'s bfloat16 parameter at its current step, or null when it rounds to nearest.</summary>
+    private uint? RoundingKey(Parameter p, TensorState state) =>
+        StochasticRounding && p.dtype == ScalarType.BFloat16 ? Gpu.StochasticRounding.Key(Seed, state.step, state.Index) : null;
+
     /// <summary>Threads the CPU kernels may use. Default: the processor count.</summary>
     public int DegreeOfParallelism
     {
@@ -120,7 +135,7 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
         foreach (var p in parameters)
         {
             int[] shape = p.shape.Select(d => checked((int)d)).ToArray();
-            var state = new TensorState(p, $"param_groups parameter {index++} [{string.Join(", ", shape)}]",
+            var state = new TensorState(p, index, $"param_groups parameter {index++} [{string.Join(", ", shape)}]",
                 options => rule.StateLayout(shape, ToEngine(options)));
             state.Initialize(param_group.Options);
             _state[p.Handle] = state;
@@ -265,7 +280,11 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
                 FastPathParameters++;
                 break;
             case Route.Gpu:
-                rule.Update(gpu!.Kernels, state.GpuView(gpu.Accelerator, grad), options, state.step);
+                var gpuView = state.GpuView(gpu!.Accelerator, grad);
+                gpuView.Parameter = RoundingKey(p, state) is { } gpuKey
+                    ? gpuView.Parameter.WithStochasticRounding(gpuKey)
+                    : gpuView.Parameter.WithRoundToNearest();
+                rule.Update(gpu.Kernels, gpuView, options, state.step);
                 GpuKernelParameters++;
                 break;
             default:
@@ -274,7 +293,8 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
                     var view = state.TorchView();
                     view.Parameter = p.dtype == ScalarType.Float32 ? p : p.to(ScalarType.Float32);
                     rule.Update(torchOps, view, options, state.step);
-                    if (!ReferenceEquals(view.Parameter, p)) p.copy_(view.Parameter);
+                    if (RoundingKey(p, state) is { } key) TorchStochasticRounding.Round(p, view.Parameter, key);
+                    else if (!ReferenceEquals(view.Parameter, p)) p.copy_(view.Parameter);
                     view.Parameter = p;
                 }
                 break;

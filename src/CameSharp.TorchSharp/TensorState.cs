@@ -36,13 +36,17 @@ public sealed class TensorState : OptimizerState, IDisposable
     private nint[] gpuPointers = [];
     private nint gpuGradPointer;
 
-    internal TensorState(Parameter parameter, string name, Func<OptimizerOptions, IReadOnlyList<StateTensorSpec>> layout) : base(parameter)
+    internal TensorState(Parameter parameter, int index, string name, Func<OptimizerOptions, IReadOnlyList<StateTensorSpec>> layout) : base(parameter)
     {
+        Index = index;
         this.parameter = parameter;
         this.name = name;
         Shape = parameter.shape.Select(d => checked((int)d)).ToArray();
         this.layout = layout;
     }
+
+    /// <summary>The parameter's index in <c>parameters()</c>, as torch.optim numbers them; it keys the parameter's stochastic rounding.</summary>
+    internal int Index { get; }
 
     /// <summary>The parameter as messages name it: its position in <c>parameters()</c> and its shape, as torch.optim numbers them.</summary>
     internal string ParameterName => name;
@@ -179,14 +183,15 @@ public sealed class TensorState : OptimizerState, IDisposable
     }
 
     /// <summary>
-    /// True when the fused GPU kernels apply on <paramref name="device"/>: the parameter and gradient are contiguous float32
-    /// there, and every state tensor is contiguous float32 there too.
+    /// True when the fused GPU kernels apply on <paramref name="device"/>: the parameter and gradient are contiguous there, of
+    /// one dtype among float32, bfloat16 and float16, and every state tensor is contiguous float32 there.
     /// </summary>
     internal bool GpuKernelsApply(Tensor grad, Device device) =>
         IsGpuElement(parameter, device) && grad.dtype == parameter.dtype && IsGpuElement(grad, device) &&
         tensors.All(t => t.Tensor.dtype == ScalarType.Float32 && OnDevice(t.Tensor, device)) && parameter.NumberOfElements < int.MaxValue;
 
-    private static bool IsGpuElement(Tensor t, Device device) => t.dtype == ScalarType.Float32 && OnDevice(t, device);
+    private static bool IsGpuElement(Tensor t, Device device) =>
+        t.dtype is ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16 && OnDevice(t, device);
 
     private static bool OnDevice(Tensor t, Device device) =>
         t.device_type == device.type && (t.device_type == DeviceType.CPU || t.device_index == device.index) && t.is_contiguous();
@@ -242,6 +247,8 @@ public sealed class TensorState : OptimizerState, IDisposable
     private static GpuTensor AsGpuTensor(Tensor t, MemoryBuffer buffer) => t.dtype switch
     {
         ScalarType.Float32 => new GpuTensor(ExternalMemory.AsFloat32(buffer)),
+        ScalarType.BFloat16 => GpuTensor.FromBFloat16(ExternalMemory.AsBits16(buffer)),
+        ScalarType.Float16 => GpuTensor.FromFloat16(ExternalMemory.AsFloat16(buffer)),
         _ => throw new ArgumentException($"the GPU kernels take float32, bfloat16 or float16 tensors; got {t.dtype}.", nameof(t)),
     };
 

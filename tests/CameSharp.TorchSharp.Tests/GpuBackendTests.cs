@@ -211,6 +211,67 @@ public sealed class GpuBackendTests(GpuPathAccelerator fixture)
         AssertClose(straight.Values(), resumed.Values(), initial);
     }
 
+    [Theory]
+    [InlineData(ScalarType.BFloat16, true)]
+    [InlineData(ScalarType.BFloat16, false)]
+    [InlineData(ScalarType.Float16, false)]
+    public void Sixteen_bit_parameters_take_the_gpu_kernels_and_round_as_the_torch_op_path(ScalarType dtype, bool stochastic)
+    {
+        using var ops = new Run("came-bc", dtype: dtype);
+        using var gpu = new Run("came-bc", dtype: dtype);
+        gpu.OnGpuKernels(fixture.Accelerator);
+        foreach (var run in new[] { ops, gpu })
+        {
+            var came = (Came)run.Optimizer;
+            came.StochasticRounding = stochastic;
+            came.Seed = 5;
+        }
+        ((Came)ops.Optimizer).UseFastPath = false;
+        var initial = ops.Values();
+        ops.Steps(0, 2);
+        gpu.Steps(0, 2);
+        Assert.Equal(Shapes.Length, gpu.GpuParameters);
+        // The two paths form the same float32 results up to the order of their sums, and round them alike (to nearest, or
+        // with the same dither), so the 16-bit parameters agree but where a result lies at a rounding boundary: then by
+        // one step of the type.
+        var (expected, actual) = (ops.Values(), gpu.Values());
+        int same = 0, total = 0;
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.NotEqual(initial[i], actual[i]);
+            for (int j = 0; j < expected[i].Length; j++)
+            {
+                total++;
+                if (expected[i][j] == actual[i][j]) same++;
+                else Assert.True(Math.Abs(expected[i][j] - actual[i][j]) <= Math.Abs(expected[i][j]) * (dtype == ScalarType.BFloat16 ? 1.0 / 128 : 1.0 / 1024),
+                    $"parameter {i}[{j}]: {actual[i][j]:R} against {expected[i][j]:R}");
+            }
+        }
+        Assert.True(same >= total * 0.98, $"{same} of {total} values equal");
+    }
+
+    [Fact]
+    public void Stochastic_rounding_keeps_updates_that_round_to_nearest_loses()
+    {
+        // At lr 1e-4 CAME's steps (about lr) are below half of bfloat16's step from 0.25 up (2⁻¹⁰): rounded to nearest,
+        // those weights stay where they are; stochastically, some move.
+        // Bias-corrected: official CAME's first steps are inflated by its uncorrected instability EMA.
+        using var nearest = new Run("came-bc", dtype: ScalarType.BFloat16);
+        using var stochastic = new Run("came-bc", dtype: ScalarType.BFloat16);
+        foreach (var (run, on) in new[] { (nearest, false), (stochastic, true) })
+        {
+            var came = (Came)run.Optimizer;
+            came.StochasticRounding = on;
+            came.UseFastPath = false;
+            came.ParamGroups.First().LearningRate = 1e-4;
+        }
+        var initial = nearest.Values();
+        nearest.Steps(0, 2);
+        stochastic.Steps(0, 2);
+        int Moved(Run run) => run.Values().Zip(initial).Sum(p => p.First.Zip(p.Second).Count(v => Math.Abs(v.Second) >= 0.25f && v.First != v.Second));
+        Assert.True(Moved(stochastic) > 10 * Math.Max(1, Moved(nearest)), $"stochastic moved {Moved(stochastic)}, nearest {Moved(nearest)}");
+    }
+
     [Fact]
     public void The_storage_address_is_the_first_element_s_for_every_dtype_and_offset()
     {
