@@ -42,7 +42,10 @@ var threads = new Option<int?>("--threads") { Description = "CPU threads for tor
 var warmup = new Option<double>("--warmup") { Description = "fraction of the steps spent warming the learning rate up", DefaultValueFactory = _ => defaults.Warmup };
 var device = new Option<string>("--device") { Description = "cpu or cuda (cuda needs a CUDA backend package of TorchSharp)", DefaultValueFactory = _ => defaults.Device };
 
-Option[] shared = [model, steps, batch, accumulate, data, tokenizer, context, dim, layers, heads, evalEvery, threads, warmup, device];
+var dtype = new Option<string>("--dtype") { Description = "parameter dtype: fp32 or bf16 (bfloat16 weights, float32 optimizer state)", DefaultValueFactory = _ => defaults.Dtype };
+var rounding = new Option<string>("--rounding") { Description = "with --dtype bf16: how CameSharp's optimizers round into the weights, stochastic or nearest", DefaultValueFactory = _ => defaults.Rounding };
+
+Option[] shared = [model, steps, batch, accumulate, data, tokenizer, context, dim, layers, heads, evalEvery, threads, warmup, device, dtype, rounding];
 
 TrainSettings Settings(ParseResult r, string optimizerName, int seedValue, double? lrValue, string output) => new()
 {
@@ -64,6 +67,8 @@ TrainSettings Settings(ParseResult r, string optimizerName, int seedValue, doubl
     Threads = r.GetValue(threads),
     Warmup = r.GetValue(warmup),
     Device = r.GetValue(device)!,
+    Dtype = r.GetValue(dtype)!,
+    Rounding = r.GetValue(rounding)!,
 };
 
 // What a child `came train` needs to repeat a run exactly.
@@ -75,6 +80,7 @@ IEnumerable<string> ChildArguments(TrainSettings s)
         "--batch", $"{s.Batch}", "--accumulate", $"{s.Accumulate}", "--seed", $"{s.Seed}", "--out", s.Out,
         "--tokenizer", s.Tokenizer, "--context", $"{s.Context}", "--dim", $"{s.Dim}", "--layers", $"{s.Layers}",
         "--heads", $"{s.Heads}", "--eval-every", $"{s.EvalEvery}", "--warmup", s.Warmup.ToString("R"), "--device", s.Device,
+        "--dtype", s.Dtype, "--rounding", s.Rounding,
     };
     if (s.Data is not null) args.AddRange(["--data", Path.GetFullPath(s.Data)]);
     if (s.Threads is { } t) args.AddRange(["--threads", $"{t}"]);

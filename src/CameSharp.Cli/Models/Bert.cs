@@ -56,7 +56,7 @@ internal sealed class Bert : LanguageModel
         var (input, labels) = Mask(windows, masking);
         var logits = call(input);
         var flatLabels = labels.reshape(-1);
-        var loss = functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), flatLabels, ignore_index: -100);
+        var loss = functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), flatLabels, ignore_index: -100);
         double accuracy = double.NaN;
         if (measureAccuracy)
         {

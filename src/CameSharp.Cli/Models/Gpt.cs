@@ -42,7 +42,7 @@ internal sealed class Gpt : LanguageModel
         var input = windows[.., ..^1];
         var target = windows[.., 1..];
         var logits = call(input);
-        var loss = functional.cross_entropy(logits.reshape(-1, logits.shape[^1]), target.reshape(-1));
+        var loss = functional.cross_entropy(logits.reshape(-1, logits.shape[^1]).to(ScalarType.Float32), target.reshape(-1));
         return (loss, double.NaN);
     }
 }

@@ -59,6 +59,20 @@ internal static class OptimizerFactory
         };
     }
 
+    /// <summary>
+    /// How CameSharp's optimizers round into bfloat16 parameters (stochastically, keyed by <paramref name="seed"/>, or to
+    /// nearest). TorchSharp's AdamW always rounds to nearest.
+    /// </summary>
+    public static void SetRounding(optim.Optimizer optimizer, bool stochastic, ulong seed)
+    {
+        switch (optimizer)
+        {
+            case Came c: (c.StochasticRounding, c.Seed) = (stochastic, seed); break;
+            case Adafactor a: (a.StochasticRounding, a.Seed) = (stochastic, seed); break;
+            case Lamb l: (l.StochasticRounding, l.Seed) = (stochastic, seed); break;
+        }
+    }
+
     /// <summary>Bytes of optimizer state, measured from the state tensors the optimizer holds.</summary>
     public static long StateBytes(optim.Optimizer optimizer) => optimizer switch
     {

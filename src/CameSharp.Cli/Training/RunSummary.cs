@@ -29,6 +29,10 @@ internal sealed record RunSummary
     public int? Threads { get; init; }
     /// <summary>cpu or cuda: where the run's tensors lived. Absent in older summaries, whose runs were all on the CPU.</summary>
     public string? Device { get; init; }
+    /// <summary>fp32 or bf16: the parameters' dtype. Absent in older summaries, whose runs were all float32.</summary>
+    public string? Dtype { get; init; }
+    /// <summary>How a bf16 run's optimizer rounded into the parameters: stochastic or nearest. Absent for float32 runs.</summary>
+    public string? Rounding { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {

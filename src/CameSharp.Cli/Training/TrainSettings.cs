@@ -25,6 +25,10 @@ internal sealed record TrainSettings
     public int? Threads { get; init; }
     /// <summary>Where the model, its batches and the optimizer's state live: one of <see cref="Devices.Names"/>.</summary>
     public string Device { get; init; } = "cpu";
+    /// <summary>The parameters' dtype: fp32, or bf16 (bfloat16 weights; the loss is taken in float32, the optimizer's math and state are float32).</summary>
+    public string Dtype { get; init; } = "fp32";
+    /// <summary>How CameSharp's optimizers round their float32 results into bf16 parameters: stochastic (default) or nearest.</summary>
+    public string Rounding { get; init; } = "stochastic";
 
     public double PeakLearningRate => LearningRate ?? OptimizerFactory.DefaultLearningRate(Model, Optimizer);
 
@@ -40,6 +44,8 @@ internal sealed record TrainSettings
         if (EvalEvery < 1) throw new UsageException($"--eval-every must be at least 1; got {EvalEvery}.");
         if (Warmup is < 0 or >= 1) throw new UsageException($"--warmup must be a fraction in [0, 1); got {Warmup}.");
         if (Threads is < 1) throw new UsageException($"--threads must be at least 1; got {Threads}.");
+        if (Dtype is not ("fp32" or "bf16")) throw new UsageException($"--dtype must be fp32 or bf16; got '{Dtype}'.");
+        if (Rounding is not ("stochastic" or "nearest")) throw new UsageException($"--rounding must be stochastic or nearest; got '{Rounding}'.");
         Devices.Resolve(Device);
     }
 

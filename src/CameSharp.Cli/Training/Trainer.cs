@@ -31,7 +31,9 @@ internal static class Trainer
         // Initialised on the CPU, then moved (a no-op there): a seed draws the same weights whatever the device. The
         // optimizer is built after the move, because moving replaces the parameter tensors.
         model.to(device);
+        if (s.Dtype == "bf16") model.to(ScalarType.BFloat16);
         using var optimizer = OptimizerFactory.Create(s.Optimizer, model, s.PeakLearningRate, s.WeightDecay);
+        OptimizerFactory.SetRounding(optimizer, stochastic: s.Rounding == "stochastic", seed: (ulong)s.Seed);
         var parameters = model.parameters().ToArray();
         long parameterCount = parameters.Sum(p => p.NumberOfElements);
 
@@ -110,6 +112,8 @@ internal static class Trainer
             Tokenizer = corpus.Tokenizer.Name,
             Threads = threads,
             Device = s.Device,
+            Dtype = s.Dtype,
+            Rounding = s.Dtype == "bf16" ? s.Rounding : null,
         };
         summary.Write(Path.Combine(s.Out, "summary.json"));
         return summary;
