@@ -186,6 +186,30 @@ public sealed class CommandTests : IDisposable
         Assert.Equal("cpu", bench.RootElement.GetProperty("device").GetString());
     }
 
+    /// <summary>
+    /// --dtype bf16 trains bfloat16 weights: finite losses, the dtype and rounding recorded, and the two roundings
+    /// giving different weights (so the flag reaches the optimizer).
+    /// </summary>
+    [Fact]
+    public void Train_with_bfloat16_weights_records_the_dtype_and_the_rounding()
+    {
+        string data = CameRunner.Corpus(folder);
+        var runs = new[] { "stochastic", "nearest" }.Select(rounding =>
+        {
+            string output = Path.Combine(folder, rounding);
+            var (code, _, stderr) = CameRunner.Run(folder,
+                ["train", "--optimizer", "came-bc", "--data", data, "--out", output, .. CameRunner.Tiny, "--dtype", "bf16", "--rounding", rounding]);
+            Assert.True(code == 0, stderr);
+            using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+            var s = summary.RootElement;
+            Assert.Equal("bf16", s.GetProperty("dtype").GetString());
+            Assert.Equal(rounding, s.GetProperty("rounding").GetString());
+            Assert.True(double.IsFinite(s.GetProperty("final_val_loss").GetDouble()));
+            return File.ReadAllLines(Path.Combine(output, "metrics.csv")).Select(l => l.Split(',')[1]).ToArray();
+        }).ToArray();
+        Assert.NotEqual(runs[0], runs[1]);
+    }
+
     /// <summary>--device cpu is the default spelled out: the same floats, and the device recorded.</summary>
     [Fact]
     public void Train_with_device_cpu_writes_the_same_numbers_as_the_default()
@@ -309,6 +333,8 @@ public sealed class CommandTests : IDisposable
         { ["compare", "--device", "gpu"], "--device must be cpu or cuda; got 'gpu'." },
         { ["sweep", "--optimizer", "came", "--lrs", "1e-3", "--device", "CUDA"], "--device must be cpu or cuda; got 'CUDA'." },
         { ["bench", "--device", "cuda:0"], "--device must be cpu or cuda; got 'cuda:0'." },
+        { ["train", "--optimizer", "came", "--dtype", "fp16"], "--dtype must be fp32 or bf16; got 'fp16'." },
+        { ["compare", "--rounding", "up"], "--rounding must be stochastic or nearest; got 'up'." },
     };
 
     [Theory]
