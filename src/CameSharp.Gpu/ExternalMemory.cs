@@ -9,7 +9,9 @@ namespace CameSharp.Gpu;
 /// <summary>
 /// Memory that another library allocated (a TorchSharp tensor's storage, say), seen by an accelerator's kernels in
 /// place: no copy, and the memory stays its owner's. On CUDA the address is a device pointer in the unified address
-/// space, which kernels of any context on that device may read and write; on ILGPU's CPU accelerator it is a host pointer.
+/// space; the CUDA guide gives each context its own address space, but on the driver this project verified (580, CUDA
+/// 13, one H100: ../shared/notes/gpu-device.md) kernels of ILGPU's context read and wrote memory that torch allocated in
+/// the device's primary context. On ILGPU's CPU accelerator the address is a host pointer.
 /// </summary>
 public static class ExternalMemory
 {

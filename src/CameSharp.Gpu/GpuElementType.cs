@@ -4,7 +4,8 @@ namespace CameSharp.Gpu;
 /// The element type of a <see cref="GpuTensor"/> in accelerator memory. A parameter θ and its gradient g may be any of
 /// these; state tensors (m, v, the row and column factors, the instability) are always <see cref="Float32"/>. Kernels load
 /// each element, compute in float32 exactly as for a float32 tensor, and store θ back in its own type rounded to nearest,
-/// ties to even, as the official code's upcast and <c>copy_</c> do.
+/// ties to even, as the official code's upcast and <c>copy_</c> do, or, for a bfloat16 θ that asks for it
+/// (<see cref="GpuTensor.WithStochasticRounding"/>), rounded stochastically.
 /// </summary>
 public enum GpuElementType
 {

@@ -31,10 +31,12 @@ namespace CameSharp.Gpu;
 /// Element types (<see cref="GpuElementType"/>): a parameter θ and its gradient g may be float32, bfloat16 or float16;
 /// state tensors are float32. A kernel loads θ and g as float32, computes exactly as for float32 tensors, and stores θ back
 /// rounded to nearest, ties to even, so a 16-bit step equals a float32 step from the upcast θ and g whose result is
-/// rounded (the official code's upcast and <c>copy_</c>). A pass given both θ and g takes one element type for both. Each
+/// rounded (the official code's upcast and <c>copy_</c>); a bfloat16 θ made with
+/// <see cref="GpuTensor.WithStochasticRounding"/> is rounded stochastically instead. A pass given both θ and g takes one
+/// element type for both. Each
 /// pass checks its tensors' types before it queues anything, so a refused pass changes nothing; a rule's earlier passes
 /// of the same step may already have run, so a caller checks its tensors' types before the step. The kernels of an
-/// element type are compiled on their first use.
+/// element type are compiled on their first use, or beforehand by <see cref="Prepare"/>.
 /// </para>
 /// </remarks>
 public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
@@ -120,6 +122,19 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
         Accelerator.Synchronize();
         buffer.Dispose();
         buffer = Accelerator.Allocate1D<float>(floats);
+    }
+
+    /// <summary>
+    /// Compiles now the passes that θ and g of <paramref name="type"/> take (with <paramref name="stochasticRounding"/>,
+    /// those that write bfloat16 θ stochastically), which otherwise compile when a step first launches them. Call it
+    /// before steps begin so that no step pays for compilation or fails partway through it.
+    /// </summary>
+    /// <exception cref="ArgumentException">Stochastic rounding was asked for a type other than bfloat16.</exception>
+    public void Prepare(GpuElementType type, bool stochasticRounding = false)
+    {
+        if (stochasticRounding && type != GpuElementType.BFloat16)
+            throw new ArgumentException($"stochastic rounding writes bfloat16 parameters; {type} rounds to nearest.", nameof(stochasticRounding));
+        (stochasticRounding ? stochasticBFloat16 : elementPasses[(int)type]).LoadAll();
     }
 
     /// <inheritdoc/>

@@ -13,9 +13,12 @@ using TorchParamGroup = global::TorchSharp.Modules.ParamGroup;
 /// <summary>
 /// What CameSharp's TorchSharp optimizers share: torch.optim's shape (param groups, <c>step(closure)</c>,
 /// <c>zero_grad</c>, state dicts, LR schedulers), hyperparameters checked by the engine, and the engine's update rule
-/// run on one of two backends. A contiguous float32 CPU parameter goes through the engine's CPU kernels on the
-/// tensor's own memory; any other (CUDA, float64, bfloat16, float16) through torch ops, with math and state in float32
-/// and the result written back in the parameter's dtype. Both update the same state tensors.
+/// run on one of three backends. A contiguous float32 CPU parameter goes through the engine's CPU kernels on the
+/// tensor's own memory; a contiguous float32, bfloat16 or float16 CUDA parameter through the fused GPU kernels
+/// (<c>CameSharp.Gpu</c>) on the tensor's device memory; any other (float64, non-contiguous, or CUDA where ILGPU cannot
+/// run) through torch ops, with math and state in float32 and the result written back in the parameter's dtype. All
+/// three update the same float32 state tensors; bfloat16 results are rounded stochastically by default
+/// (<see cref="StochasticRounding"/>).
 /// </summary>
 /// <typeparam name="TEngineOptions">The engine's options record, which validates and supplies defaults.</typeparam>
 public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelper, IBetas where TEngineOptions : Engine.OptimizerOptions
@@ -30,6 +33,9 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
 
     /// <summary>The GPU backend of each CUDA device met so far; null where ILGPU cannot drive the device.</summary>
     private readonly Dictionary<int, GpuBackend?> cudaBackends = [];
+
+    /// <summary>Every GPU backend in use (those of <see cref="cudaBackends"/> and the test hook's), kept as a list so a step enumerates it without allocating.</summary>
+    private readonly List<GpuBackend> gpuBackends = [];
 
     /// <summary>Set by tests only: CPU tensors go through the GPU kernels on ILGPU's CPU accelerator, the CUDA path's glue without a GPU.</summary>
     private GpuBackend? cpuTensorBackend;
@@ -59,7 +65,7 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
 
     /// <summary>
     /// Use the fused kernels: the engine's CPU kernels for contiguous float32 CPU parameters, and the GPU kernels for
-    /// contiguous float32 CUDA parameters. Default true; false forces torch ops everywhere.
+    /// contiguous float32, bfloat16 and float16 CUDA parameters. Default true; false forces torch ops everywhere.
     /// </summary>
     public bool UseFastPath { get; set; } = true;
 
@@ -141,9 +147,9 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
             _state[p.Handle] = state;
             // Any parameter may reach the CPU kernels (a CUDA one moved to the CPU, say): their scratch is sized now, not mid-step.
             cpu.Reserve(shape);
-            // A CUDA parameter's GPU kernels are compiled and their scratch sized now, so the first step does not.
-            if (p.device_type == DeviceType.CUDA) CudaBackend(p.device)?.Kernels.Reserve(shape);
-            cpuTensorBackend?.Kernels.Reserve(shape);
+            // A CUDA parameter's GPU kernels are compiled and their scratch sized now, so no step compiles or allocates.
+            if (p.device_type == DeviceType.CUDA && CudaBackend(p.device_index) is { } gpu) PrepareFor(gpu, p, shape);
+            if (cpuTensorBackend is not null) PrepareFor(cpuTensorBackend, p, shape);
         }
     }
 
@@ -153,23 +159,44 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
     /// </summary>
     internal void StepCpuTensorsOn(ILGPU.Runtime.Accelerator accelerator, int groupSize)
     {
-        cpuTensorBackend?.Dispose();
+        if (cpuTensorBackend is not null)
+        {
+            gpuBackends.Remove(cpuTensorBackend);
+            cpuTensorBackend.Dispose();
+        }
         cpuTensorBackend = GpuBackend.ForCpuTensors(accelerator, groupSize);
+        gpuBackends.Add(cpuTensorBackend);
         foreach (var p in _parameter_groups.SelectMany(g => g.Parameters))
-            cpuTensorBackend.Kernels.Reserve(p.shape.Select(d => checked((int)d)).ToArray());
+            PrepareFor(cpuTensorBackend, p, p.shape.Select(d => checked((int)d)).ToArray());
     }
 
-    /// <summary>The GPU backend of CUDA device <paramref name="device"/>, made on first use; null (and the reason kept) where ILGPU cannot drive it.</summary>
-    private GpuBackend? CudaBackend(Device device)
+    /// <summary>Sizes <paramref name="gpu"/>'s scratch for <paramref name="p"/> and compiles the passes its dtype takes (both roundings for bfloat16).</summary>
+    private static void PrepareFor(GpuBackend gpu, Parameter p, int[] shape)
     {
-        int index = device.index < 0 ? 0 : device.index;
+        gpu.Reserve(shape);
+        switch (p.dtype)
+        {
+            case ScalarType.Float32: gpu.Prepare(Gpu.GpuElementType.Float32, false); break;
+            case ScalarType.Float16: gpu.Prepare(Gpu.GpuElementType.Float16, false); break;
+            case ScalarType.BFloat16:
+                gpu.Prepare(Gpu.GpuElementType.BFloat16, false);
+                gpu.Prepare(Gpu.GpuElementType.BFloat16, true);
+                break;
+        }
+    }
+
+    /// <summary>The GPU backend of CUDA device <paramref name="deviceIndex"/>, made on first use; null (and the reason kept) where ILGPU cannot drive it.</summary>
+    private GpuBackend? CudaBackend(int deviceIndex)
+    {
+        int index = deviceIndex < 0 ? 0 : deviceIndex;
         if (cudaBackends.TryGetValue(index, out var known)) return known;
         GpuBackend? backend = null;
         string? reason;
         if (!StorageAddress.Available) reason = "TorchSharp's native library does not give the tensors' device pointers (THSStorage_data_ptr).";
-        else backend = GpuBackend.ForCuda(device, out reason);
+        else backend = GpuBackend.ForCuda(torch.device(DeviceType.CUDA, index), out reason);
         if (reason is not null) GpuUnavailableReason = reason;
         cudaBackends[index] = backend;
+        if (backend is not null) gpuBackends.Add(backend);
         return backend;
     }
 
@@ -177,15 +204,15 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
     private (Route, GpuBackend?) RouteOf(TensorState state, Tensor grad)
     {
         if (!UseFastPath) return (Route.Torch, null);
-        if (cpuTensorBackend is not null && state.GpuKernelsApply(grad, torch.CPU)) return (Route.Gpu, cpuTensorBackend);
+        var deviceType = grad.device_type;
+        if (cpuTensorBackend is not null && state.GpuKernelsApply(grad, DeviceType.CPU, 0)) return (Route.Gpu, cpuTensorBackend);
         if (state.CpuKernelsApply(grad)) return (Route.Cpu, null);
-        if (grad.device_type == DeviceType.CUDA && CudaBackend(grad.device) is { } gpu && state.GpuKernelsApply(grad, grad.device))
+        if (deviceType == DeviceType.CUDA && CudaBackend(grad.device_index) is { } gpu && state.GpuKernelsApply(grad, deviceType, grad.device_index))
             return (Route.Gpu, gpu);
         return (Route.Torch, null);
     }
 
-    private IEnumerable<GpuBackend> GpuBackends =>
-        cudaBackends.Values.OfType<GpuBackend>().Concat(cpuTensorBackend is null ? [] : [cpuTensorBackend]);
+    private List<GpuBackend> GpuBackends => gpuBackends;
 
     /// <inheritdoc/>
     public override Tensor step(Func<Tensor>? closure = null)
@@ -205,39 +232,60 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
         foreach (var gpu in GpuBackends) gpu.BeginStep();
         FastPathParameters = 0;
         GpuKernelParameters = 0;
+        Engine.NonFiniteGradientException? refusal;
         try
         {
-            // Route every parameter first: a GPU backend's scratch must be sized before the step's first kernel is queued.
-            foreach (var group in _parameter_groups)
+            refusal = RouteInspectAndUpdate();
+        }
+        catch
+        {
+            // Wait for what was queued, without letting a failure of that wait hide the exception being thrown.
+            foreach (var gpu in GpuBackends)
             {
-                var options = ToEngine(group.Options);
-                foreach (var p in group.Parameters)
-                {
-                    var grad = p.grad;
-                    if (grad is null) continue;
-                    var state = (TensorState)_state[p.Handle];
-                    var (route, gpu) = RouteOf(state, grad);
-                    gpu?.Kernels.Reserve(state.Shape);
-                    work.Add(new(p, grad, state, options, route, gpu, 0));
-                }
+                try { gpu.EndStep(); }
+                catch (Exception e) when (e is not OutOfMemoryException) { }
             }
-            // Every gradient is read before anything changes, as in the engine; each backend reads its verdicts once.
-            for (int i = 0; i < work.Count; i++) work[i] = Inspect(work[i]);
-            if (Refused() is { } refused)
-            {
-                if (NonFinitePolicy == Engine.NonFinitePolicy.Throw) throw new Engine.NonFiniteGradientException(refused.ParameterName, refused.step + 1);
-                SkippedSteps++;
-                return loss!;
-            }
-            foreach (var item in work) Update(item);
+            throw;
         }
         finally
         {
-            // The parameters are final for torch (and for a caller's host reads) once the GPU kernels have run.
-            foreach (var gpu in GpuBackends) gpu.EndStep();
             work.Clear();
         }
+        // The parameters are final for torch (and for a caller's host reads) once the GPU kernels have run.
+        foreach (var gpu in GpuBackends) gpu.EndStep();
+        if (refusal is not null)
+        {
+            if (NonFinitePolicy == Engine.NonFinitePolicy.Throw) throw refusal;
+            SkippedSteps++;
+        }
         return loss!;
+    }
+
+    /// <summary>
+    /// Routes every parameter with a gradient, inspects every gradient, and, when all are usable, updates every
+    /// parameter. Returns the refusal (nothing changed) or null (every parameter stepped).
+    /// </summary>
+    private Engine.NonFiniteGradientException? RouteInspectAndUpdate()
+    {
+        // Route every parameter first: a GPU backend's scratch must be sized before the step's first kernel is queued.
+        foreach (var group in _parameter_groups)
+        {
+            var options = ToEngine(group.Options);
+            foreach (var p in group.Parameters)
+            {
+                var grad = p.grad;
+                if (grad is null) continue;
+                var state = (TensorState)_state[p.Handle];
+                var (route, gpu) = RouteOf(state, grad);
+                gpu?.Reserve(state.Shape);
+                work.Add(new(p, grad, state, options, route, gpu, 0));
+            }
+        }
+        // Every gradient is read before anything changes, as in the engine; each backend reads its verdicts once.
+        for (int i = 0; i < work.Count; i++) work[i] = Inspect(work[i]);
+        if (Refused() is { } refused) return new Engine.NonFiniteGradientException(refused.ParameterName, refused.step + 1);
+        foreach (var item in work) Update(item);
+        return null;
     }
 
     /// <summary>The first pass of one parameter on its backend; returns the item with its verdict's place.</summary>
@@ -252,7 +300,7 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
                 return item with { Verdict = cpuVerdicts.Count - 1 };
             case Route.Gpu:
                 gpu!.BeforeFirstKernel();
-                gpu.Verdicts.Add(rule.Inspect(gpu.Kernels, state.GpuView(gpu.Accelerator, grad), options, step));
+                using (gpu.Enter()) gpu.Verdicts.Add(rule.Inspect(gpu.Kernels, state.GpuView(gpu.Accelerator, grad), options, step));
                 return item with { Verdict = gpu.Verdicts.Count - 1 };
             default:
                 var view = state.TorchView();
@@ -284,7 +332,7 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
                 gpuView.Parameter = RoundingKey(p, state) is { } gpuKey
                     ? gpuView.Parameter.WithStochasticRounding(gpuKey)
                     : gpuView.Parameter.WithRoundToNearest();
-                rule.Update(gpu.Kernels, gpuView, options, state.step);
+                using (gpu.Enter()) rule.Update(gpu.Kernels, gpuView, options, state.step);
                 GpuKernelParameters++;
                 break;
             default:

@@ -183,18 +183,24 @@ public sealed class TensorState : OptimizerState, IDisposable
     }
 
     /// <summary>
-    /// True when the fused GPU kernels apply on <paramref name="device"/>: the parameter and gradient are contiguous there, of
-    /// one dtype among float32, bfloat16 and float16, and every state tensor is contiguous float32 there.
+    /// True when the fused GPU kernels apply on the device (<paramref name="type"/>, <paramref name="index"/>; the index is
+    /// ignored for the CPU): the parameter and gradient are non-empty and contiguous there, of one dtype among float32,
+    /// bfloat16 and float16, and every state tensor is contiguous float32 there. Allocates nothing.
     /// </summary>
-    internal bool GpuKernelsApply(Tensor grad, Device device) =>
-        IsGpuElement(parameter, device) && grad.dtype == parameter.dtype && IsGpuElement(grad, device) &&
-        tensors.All(t => t.Tensor.dtype == ScalarType.Float32 && OnDevice(t.Tensor, device)) && parameter.NumberOfElements < int.MaxValue;
+    internal bool GpuKernelsApply(Tensor grad, DeviceType type, int index)
+    {
+        if (parameter.NumberOfElements is 0 or >= int.MaxValue || grad.dtype != parameter.dtype) return false;
+        if (!IsGpuElement(parameter, type, index) || !IsGpuElement(grad, type, index)) return false;
+        for (int i = 0; i < tensors.Count; i++)
+            if (tensors[i].Tensor.dtype != ScalarType.Float32 || !OnDevice(tensors[i].Tensor, type, index)) return false;
+        return true;
+    }
 
-    private static bool IsGpuElement(Tensor t, Device device) =>
-        t.dtype is ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16 && OnDevice(t, device);
+    private static bool IsGpuElement(Tensor t, DeviceType type, int index) =>
+        t.dtype is ScalarType.Float32 or ScalarType.BFloat16 or ScalarType.Float16 && OnDevice(t, type, index);
 
-    private static bool OnDevice(Tensor t, Device device) =>
-        t.device_type == device.type && (t.device_type == DeviceType.CPU || t.device_index == device.index) && t.is_contiguous();
+    private static bool OnDevice(Tensor t, DeviceType type, int index) =>
+        t.device_type == type && (type == DeviceType.CPU || t.device_index == index) && t.is_contiguous();
 
     /// <summary>
     /// The rule's view of this parameter for the GPU kernels on <paramref name="accelerator"/>, over the tensors' own

@@ -15,12 +15,34 @@ internal static class TorchStochasticRounding
 {
     private const long Low32 = 0xFFFFFFFFL;
 
+    /// <summary>Elements rounded at a time: the rounding's integer and float temporaries take about 300 bytes an element.</summary>
+    private const long Chunk = 1 << 18;
+
     /// <summary>Writes <paramref name="value"/> (float32) into the bfloat16 <paramref name="target"/>, rounded stochastically under <paramref name="key"/>.</summary>
     public static void Round(Tensor target, Tensor value, uint key)
     {
         using var scope = torch.NewDisposeScope();
-        var x = value.flatten();
-        var dither = Dither(x.NumberOfElements, key, x.device).to(ScalarType.Float32);
+        var x = value.reshape(-1);
+        long n = x.NumberOfElements;
+        if (!target.is_contiguous())
+        {
+            target.copy_(Rounded(x, key, 0).reshape(target.shape));
+            return;
+        }
+        // A contiguous target is written a chunk at a time through a flat view, so the temporaries stay small.
+        var flat = target.view(-1);
+        for (long start = 0; start < n; start += Chunk)
+        {
+            using var chunkScope = torch.NewDisposeScope();
+            long length = Math.Min(Chunk, n - start);
+            flat.narrow(0, start, length).copy_(Rounded(x.narrow(0, start, length), key, start));
+        }
+    }
+
+    /// <summary>The elements of <paramref name="x"/> (elements <paramref name="first"/> onward of the tensor) rounded, as float32 values that bfloat16 holds.</summary>
+    private static Tensor Rounded(Tensor x, uint key, long first)
+    {
+        var dither = Dither(first, x.NumberOfElements, key, x.device).to(ScalarType.Float32);
         var magnitude = x.abs();
         // bfloat16's step at |x|: 2^(e - 8) for |x| = m·2^e with m in [0.5, 1), and 2⁻¹³³ below the normal range.
         var (_, exponent) = magnitude.frexp();
@@ -33,17 +55,16 @@ internal static class TorchStochasticRounding
         rounded = torch.where(rounded.isinf() & magnitude.isfinite(), torch.full_like(rounded, BFloat16Max), rounded);
         var result = torch.where(x.isfinite(), rounded * x.sign(), x);
         // A zero keeps its sign (sign() of ±0 is 0); the value is now a bfloat16 value, so the conversion is exact.
-        result = torch.where(x == 0, x, result);
-        target.copy_(result.reshape(target.shape));
+        return torch.where(x == 0, x, result);
     }
 
     /// <summary>bfloat16's largest finite value, (2 − 2⁻⁷)·2¹²⁷.</summary>
     private const float BFloat16Max = 3.3895314e38f;
 
-    /// <summary><see cref="StochasticRounding.Dither"/> for elements 0 .. n − 1, as int64 values in [0, 2¹⁶).</summary>
-    internal static Tensor Dither(long n, uint key, Device device)
+    /// <summary><see cref="StochasticRounding.Dither"/> for elements <paramref name="first"/> .. first + n − 1, as int64 values in [0, 2¹⁶).</summary>
+    internal static Tensor Dither(long first, long n, uint key, Device device)
     {
-        var index = torch.arange(n, ScalarType.Int64, device);
+        var index = torch.arange(first, first + n, ScalarType.Int64, device);
         // (uint)index · 0x9E3779B9 mod 2³²: the index below 2³¹ keeps the product below 2⁶³.
         var h = (index.bitwise_and(Low32) * 0x9E3779B9L).bitwise_and(Low32).bitwise_xor(torch.tensor((long)key, device: device));
         h = XorShift(h, 16);

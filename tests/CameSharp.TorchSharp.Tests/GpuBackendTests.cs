@@ -99,6 +99,17 @@ public sealed class GpuBackendTests(GpuPathAccelerator fixture)
 
         public float[][] Values() => Params.Select(TorchTestData.Values).ToArray();
 
+        /// <summary>Every parameter's values, step count and state tensors, as one string to compare whole.</summary>
+        public string Fingerprint()
+        {
+            dynamic o = Optimizer;
+            return string.Join("|", Params.Select(p =>
+            {
+                TensorState s = o.StateOf(p);
+                return string.Join(",", TorchTestData.Values(p)) + ";" + s.step + ";" + string.Join(",", s.Names.SelectMany(n => TorchTestData.Values(s[n])));
+            }));
+        }
+
         public void Dispose() => Optimizer.Dispose();
     }
 
@@ -148,6 +159,7 @@ public sealed class GpuBackendTests(GpuPathAccelerator fixture)
         run.OnGpuKernels(fixture.Accelerator);
         run.Steps(0, 2);
         var before = run.Values();
+        string state = run.Fingerprint();
         var came = (Came)run.Optimizer;
         long steps = came.StateOf(run.Params[0]).step;
         for (int i = 0; i < run.Params.Length; i++)
@@ -157,18 +169,18 @@ public sealed class GpuBackendTests(GpuPathAccelerator fixture)
         Assert.Contains("parameter 2", e.Message);
         Assert.Equal(before, run.Values());
         Assert.Equal(steps, came.StateOf(run.Params[0]).step);
+        Assert.Equal(state, run.Fingerprint());
 
         came.NonFinitePolicy = Engine.NonFinitePolicy.SkipStep;
         came.step();
         Assert.Equal(1, came.SkippedSteps);
-        Assert.Equal(before, run.Values());
+        Assert.Equal(state, run.Fingerprint());
     }
 
     [Fact]
     public void A_refusal_on_the_torch_op_path_stops_the_gpu_path_too()
     {
         // Parameter 1 goes through torch ops (float64), the others through the GPU kernels: one verdict list each.
-        using var run = new Run("came");
         using var mixed = new Run("came");
         var ps = new[] { mixed.Params[0], new Parameter(mixed.Params[1].detach().to(ScalarType.Float64)), mixed.Params[2] };
         using var came = Optim.Came(ps, lr: 1e-2);
@@ -177,11 +189,34 @@ public sealed class GpuBackendTests(GpuPathAccelerator fixture)
             ps[i].grad = torch.tensor(CameSharpOptimizerTests.Random((int)ps[i].NumberOfElements, i)).reshape(ps[i].shape).to(ps[i].dtype);
         came.step();
         Assert.Equal(2, came.GpuKernelParameters);
-        var before = ps.Select(TorchTestData.Values).ToArray();
+        string State() => string.Join("|", ps.Select(p =>
+            string.Join(",", TorchTestData.Values(p)) + ";" + string.Join(",", came.StateOf(p).Names.SelectMany(n => TorchTestData.Values(came.StateOf(p)[n])))));
+        string before = State();
         using (torch.no_grad()) ps[1].grad![5] = double.NaN;
         var e = Assert.Throws<Engine.NonFiniteGradientException>(() => came.step());
         Assert.Contains("parameter 1", e.Message);
-        Assert.Equal(before, ps.Select(TorchTestData.Values).ToArray());
+        Assert.Equal(before, State());
+    }
+
+    [Fact]
+    public void A_checkpoint_loaded_into_the_optimizer_that_wrote_it_is_what_the_gpu_kernels_step_next()
+    {
+        // Loading reads into the state tensors the GPU view wraps; a view left on old memory would step stale state.
+        using var straight = new Run("came-bc");
+        straight.OnGpuKernels(fixture.Accelerator);
+        straight.Steps(0, 4);
+        using var run = new Run("came-bc");
+        run.OnGpuKernels(fixture.Accelerator);
+        run.Steps(0, 2);
+        using var checkpoint = new MemoryStream();
+        ((Came)run.Optimizer).Save(checkpoint);
+        var values = run.Values();
+        run.Steps(2, 3, scale: 100);
+        ((Came)run.Optimizer).Load(new MemoryStream(checkpoint.ToArray()));
+        for (int i = 0; i < run.Params.Length; i++)
+            using (torch.no_grad()) run.Params[i].copy_(torch.tensor(values[i]).reshape(run.Params[i].shape));
+        run.Steps(2, 4);
+        Assert.Equal(straight.Fingerprint(), run.Fingerprint());
     }
 
     [Theory]

@@ -9,12 +9,14 @@ public sealed class TorchStochasticRoundingTests
 {
     private static ushort Bits(float bf16Value) => (ushort)(BitConverter.SingleToUInt32Bits(bf16Value) >> 16);
 
-    [Fact]
-    public void Torch_ops_round_every_element_as_the_kernels_definition_does()
+    [Theory]
+    [InlineData(20000)]
+    [InlineData(300000)] // more than one chunk of 2¹⁸: the dither's index runs on across chunks
+    public void Torch_ops_round_every_element_as_the_kernels_definition_does(int count)
     {
         var random = new Random(3);
         // Magnitudes across float32's range (subnormals included), both signs, and the edges.
-        var values = Enumerable.Range(0, 20000)
+        var values = Enumerable.Range(0, count)
             .Select(_ => BitConverter.UInt32BitsToSingle((uint)random.NextInt64(0, 0xFF800000L)))
             .Where(float.IsFinite)
             .Concat([0f, -0f, 1f, -1f, float.MaxValue, -float.MaxValue, float.Epsilon, float.PositiveInfinity, float.NegativeInfinity, float.NaN])
@@ -36,8 +38,24 @@ public sealed class TorchStochasticRoundingTests
     public void Torch_ops_draw_the_kernels_dither()
     {
         uint key = StochasticRounding.Key(1, 2, 3);
-        using var dither = TorchStochasticRounding.Dither(5000, key, torch.CPU);
-        var actual = dither.data<long>().ToArray();
-        Assert.Equal(Enumerable.Range(0, 5000).Select(i => (long)StochasticRounding.Dither(key, i)), actual);
+        using var dither = TorchStochasticRounding.Dither(0, 5000, key, torch.CPU);
+        Assert.Equal(Enumerable.Range(0, 5000).Select(i => (long)StochasticRounding.Dither(key, i)), dither.data<long>().ToArray());
+        using var later = TorchStochasticRounding.Dither(1_000_000, 50, key, torch.CPU);
+        Assert.Equal(Enumerable.Range(1_000_000, 50).Select(i => (long)StochasticRounding.Dither(key, i)), later.data<long>().ToArray());
+    }
+
+    [Fact]
+    public void A_non_contiguous_target_is_rounded_element_for_element_too()
+    {
+        var random = new Random(4);
+        var values = Enumerable.Range(0, 12 * 7).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray();
+        uint key = StochasticRounding.Key(9, 1, 0);
+        using var storage = torch.zeros([7, 12], ScalarType.BFloat16);
+        using var target = storage.t(); // [12, 7], not contiguous
+        using var source = torch.tensor(values).reshape(12, 7);
+        TorchStochasticRounding.Round(target, source, key);
+        var actual = target.contiguous().to(ScalarType.Float32).data<float>().ToArray();
+        for (int i = 0; i < values.Length; i++)
+            Assert.Equal(StochasticRounding.ToBFloat16(values[i], StochasticRounding.Dither(key, i)), Bits(actual[i]));
     }
 }

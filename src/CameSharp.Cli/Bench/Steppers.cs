@@ -36,7 +36,8 @@ internal static class Steppers
         // The adapter's fast path for the tensors' device (the engine's kernels on CPU memory); the op path and the port
         // as DESIGN.md's four passes (32 bytes).
         ("torchsharp-came-fast", 28, false, (set, threads, device) => new TorchStepper(set, threads, device, ps => Optim.Came(ps, lr: 1e-4), fast: true)),
-        // The same with bfloat16 parameters and gradients (state in float32): θ and g cost 2 bytes, so 2 + (2 + 8) + (4 + 4).
+        // The same with bfloat16 parameters and gradients (state in float32): θ and g cost 2 bytes, so 2 + (2 + 8) + (4 + 4)
+        // on the GPU kernels. On --device cpu it times the torch-op path (the engine's CPU kernels are float32 only).
         ("torchsharp-came-fast-bf16", 20, false, (set, threads, device) => new TorchStepper(set, threads, device, ps => Optim.Came(ps, lr: 1e-4), fast: true,
             ScalarType.BFloat16)),
         // Adafactor with β1 and LAMB through the adapter's fast path, as engine-adafactor and engine-lamb on CPU memory.

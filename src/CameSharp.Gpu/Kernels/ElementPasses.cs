@@ -22,6 +22,9 @@ internal abstract class ElementPasses
     /// <summary>The passes for bfloat16 θ written with stochastic rounding (see <see cref="GpuTensor.WithStochasticRounding"/>).</summary>
     public static ElementPasses StochasticBFloat16(Accelerator accelerator) => new ElementPasses<ushort, StochasticBFloat16Codec>(accelerator);
 
+    /// <summary>Compiles every kernel of this element type now.</summary>
+    public abstract void LoadAll();
+
     public abstract void SquareMeans(KernelConfig config, GpuTensor g, FactoredViews v, ArrayView<float> rowWeights, ArrayView<float> sums,
         ArrayView<float> weighted, MatrixShape s, float eps1, EmaWeights ema);
 
@@ -83,68 +86,111 @@ internal sealed class ElementPasses<TElement, TCodec>(Accelerator accelerator) :
         LambDirection, ArrayView<double>>? lambMoments;
     private Action<KernelConfig, ArrayView<TElement>, ArrayView<float>, ArrayView<float>, LambDirection, GpuScalar, uint>? lambStep;
 
+    /// <summary>Compiles every kernel of this element type now (each compiles once, on first use, otherwise).</summary>
+    public override void LoadAll()
+    {
+        _ = SquareMeansKernel;
+        _ = CameMomentumKernel;
+        _ = ConfidenceStepKernel;
+        _ = FactoredAdafactorStepKernel;
+        _ = CountUnusableKernel;
+        _ = SumOfSquaresKernel;
+        _ = SecondMomentKernel;
+        _ = MomentumStepKernel;
+        _ = AdafactorStepKernel;
+        _ = AdamWStepKernel;
+        _ = LambMomentsKernel;
+        _ = LambStepKernel;
+    }
+
+    private Action<KernelConfig, ArrayView<TElement>, FactoredViews, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatrixShape, float, EmaWeights> SquareMeansKernel =>
+        squareMeans ??= accelerator.LoadStreamKernel<ArrayView<TElement>, FactoredViews, ArrayView<float>, ArrayView<float>, ArrayView<float>, MatrixShape, float, EmaWeights>(FactoredPasses.SquareMeans<TElement, TCodec>);
+
+    private Action<KernelConfig, ArrayView<TElement>, FactoredViews, GpuScalar, ArrayView<float>, EmaWeights, float, FactoredViews, ArrayView<float>, MatrixShape> CameMomentumKernel =>
+        cameMomentum ??= accelerator.LoadStreamKernel<ArrayView<TElement>, FactoredViews, GpuScalar, ArrayView<float>, EmaWeights, float, FactoredViews, ArrayView<float>, MatrixShape>(FactoredPasses.CameMomentum<TElement, TCodec>);
+
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<float>, FactoredViews, MatrixShape, float, float, uint> ConfidenceStepKernel =>
+        confidenceStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<float>, FactoredViews, MatrixShape, float, float, uint>(FactoredPasses.ConfidenceStep<TElement, TCodec>);
+
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<TElement>, FactoredViews, GpuScalar, ArrayView<float>, EmaWeights, GpuScalar, MatrixShape, uint> FactoredAdafactorStepKernel =>
+        factoredAdafactorStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, FactoredViews, GpuScalar, ArrayView<float>, EmaWeights, GpuScalar, MatrixShape, uint>(FactoredPasses.AdafactorStep<TElement, TCodec>);
+
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<double>> CountUnusableKernel =>
+        countUnusable ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<double>>(FlatPasses.CountUnusable<TElement, TCodec>);
+
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<double>> SumOfSquaresKernel =>
+        sumOfSquares ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<double>>(FlatPasses.SumOfSquares<TElement, TCodec>);
+
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<float>, EmaWeights, float, ArrayView<double>> SecondMomentKernel =>
+        secondMoment ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<float>, EmaWeights, float, ArrayView<double>>(FlatPasses.SecondMoment<TElement, TCodec>);
+
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, GpuScalar, ArrayView<float>, EmaWeights, float, float, int, uint> MomentumStepKernel =>
+        momentumStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, GpuScalar, ArrayView<float>, EmaWeights, float, float, int, uint>(FlatPasses.MomentumStep<TElement, TCodec>);
+
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, GpuScalar, ArrayView<float>, EmaWeights, GpuScalar, uint> AdafactorStepKernel =>
+        adafactorStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, GpuScalar, ArrayView<float>, EmaWeights, GpuScalar, uint>(FlatPasses.AdafactorStep<TElement, TCodec>);
+
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, ArrayView<float>, FlatPasses.AdamWConstants, uint> AdamWStepKernel =>
+        adamWStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, ArrayView<float>, FlatPasses.AdamWConstants, uint>(FlatPasses.AdamWStep<TElement, TCodec>);
+
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, ArrayView<float>, EmaWeights, EmaWeights, LambDirection, ArrayView<double>> LambMomentsKernel =>
+        lambMoments ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, ArrayView<float>, EmaWeights, EmaWeights, LambDirection, ArrayView<double>>(FlatPasses.LambMoments<TElement, TCodec>);
+
+    private Action<KernelConfig, ArrayView<TElement>, ArrayView<float>, ArrayView<float>, LambDirection, GpuScalar, uint> LambStepKernel =>
+        lambStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<float>, ArrayView<float>, LambDirection, GpuScalar, uint>(FlatPasses.LambStep<TElement, TCodec>);
+
     public override void SquareMeans(KernelConfig config, GpuTensor g, FactoredViews v, ArrayView<float> rowWeights, ArrayView<float> sums,
         ArrayView<float> weighted, MatrixShape s, float eps1, EmaWeights ema) =>
-        (squareMeans ??= accelerator.LoadStreamKernel<ArrayView<TElement>, FactoredViews, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-            MatrixShape, float, EmaWeights>(FactoredPasses.SquareMeans<TElement, TCodec>))(
+        SquareMeansKernel(
             config, g.As<TElement>(), v, rowWeights, sums, weighted, s, eps1, ema);
 
     public override void CameMomentum(KernelConfig config, GpuTensor g, FactoredViews v, GpuScalar clip, ArrayView<float> m, EmaWeights beta1,
         float eps2, FactoredViews instability, ArrayView<float> sums, MatrixShape s) =>
-        (cameMomentum ??= accelerator.LoadStreamKernel<ArrayView<TElement>, FactoredViews, GpuScalar, ArrayView<float>, EmaWeights, float,
-            FactoredViews, ArrayView<float>, MatrixShape>(FactoredPasses.CameMomentum<TElement, TCodec>))(
+        CameMomentumKernel(
             config, g.As<TElement>(), v, clip, m, beta1, eps2, instability, sums, s);
 
     public override void ConfidenceStep(KernelConfig config, GpuTensor p, ArrayView<float> m, FactoredViews instability, MatrixShape s,
         float decay, float alpha) =>
-        (confidenceStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<float>, FactoredViews, MatrixShape, float, float, uint>(
-            FactoredPasses.ConfidenceStep<TElement, TCodec>))(config, p.As<TElement>(), m, instability, s, decay, alpha, p.RoundingKey);
+        ConfidenceStepKernel(config, p.As<TElement>(), m, instability, s, decay, alpha, p.RoundingKey);
 
     public override void FactoredAdafactorStep(KernelConfig config, GpuTensor p, GpuTensor g, FactoredViews v, GpuScalar scale,
         ArrayView<float> m, EmaWeights beta1, GpuScalar decay, MatrixShape s) =>
-        (factoredAdafactorStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, FactoredViews, GpuScalar,
-            ArrayView<float>, EmaWeights, GpuScalar, MatrixShape, uint>(FactoredPasses.AdafactorStep<TElement, TCodec>))(
+        FactoredAdafactorStepKernel(
             config, p.As<TElement>(), g.As<TElement>(), v, scale, m, beta1, decay, s, p.RoundingKey);
 
     public override void CountUnusable(KernelConfig config, GpuTensor g, ArrayView<double> partials) =>
-        (countUnusable ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<double>>(FlatPasses.CountUnusable<TElement, TCodec>))(
+        CountUnusableKernel(
             config, g.As<TElement>(), partials);
 
     public override void SumOfSquares(KernelConfig config, GpuTensor x, ArrayView<double> partials) =>
-        (sumOfSquares ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<double>>(FlatPasses.SumOfSquares<TElement, TCodec>))(
+        SumOfSquaresKernel(
             config, x.As<TElement>(), partials);
 
     public override void SecondMoment(KernelConfig config, GpuTensor g, ArrayView<float> v, EmaWeights beta2, float eps1,
         ArrayView<double> partials) =>
-        (secondMoment ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<float>, EmaWeights, float, ArrayView<double>>(
-            FlatPasses.SecondMoment<TElement, TCodec>))(config, g.As<TElement>(), v, beta2, eps1, partials);
+        SecondMomentKernel(config, g.As<TElement>(), v, beta2, eps1, partials);
 
     public override void MomentumStep(KernelConfig config, GpuTensor p, GpuTensor g, ArrayView<float> v, GpuScalar clip, ArrayView<float> m,
         EmaWeights beta1, float decay, float alpha, int move) =>
-        (momentumStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, GpuScalar, ArrayView<float>,
-            EmaWeights, float, float, int, uint>(FlatPasses.MomentumStep<TElement, TCodec>))(
+        MomentumStepKernel(
             config, p.As<TElement>(), g.As<TElement>(), v, clip, m, beta1, decay, alpha, move, p.RoundingKey);
 
     public override void AdafactorStep(KernelConfig config, GpuTensor p, GpuTensor g, ArrayView<float> v, GpuScalar scale, ArrayView<float> m,
         EmaWeights beta1, GpuScalar decay) =>
-        (adafactorStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, GpuScalar, ArrayView<float>,
-            EmaWeights, GpuScalar, uint>(FlatPasses.AdafactorStep<TElement, TCodec>))(config, p.As<TElement>(), g.As<TElement>(), v, scale, m, beta1,
+        AdafactorStepKernel(config, p.As<TElement>(), g.As<TElement>(), v, scale, m, beta1,
             decay, p.RoundingKey);
 
     public override void AdamWStep(KernelConfig config, GpuTensor p, GpuTensor g, ArrayView<float> m, ArrayView<float> v,
         FlatPasses.AdamWConstants constants) =>
-        (adamWStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, ArrayView<float>,
-            FlatPasses.AdamWConstants, uint>(FlatPasses.AdamWStep<TElement, TCodec>))(config, p.As<TElement>(), g.As<TElement>(), m, v, constants,
+        AdamWStepKernel(config, p.As<TElement>(), g.As<TElement>(), m, v, constants,
             p.RoundingKey);
 
     public override void LambMoments(KernelConfig config, GpuTensor p, GpuTensor g, ArrayView<float> m, ArrayView<float> v, EmaWeights beta1,
         EmaWeights beta2, LambDirection direction, ArrayView<double> partials) =>
-        (lambMoments ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, ArrayView<float>, ArrayView<float>, EmaWeights,
-            EmaWeights, LambDirection, ArrayView<double>>(FlatPasses.LambMoments<TElement, TCodec>))(
+        LambMomentsKernel(
             config, p.As<TElement>(), g.As<TElement>(), m, v, beta1, beta2, direction, partials);
 
     public override void LambStep(KernelConfig config, GpuTensor p, ArrayView<float> m, ArrayView<float> v, LambDirection direction,
         GpuScalar scale) =>
-        (lambStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<float>, ArrayView<float>, LambDirection, GpuScalar, uint>(
-            FlatPasses.LambStep<TElement, TCodec>))(config, p.As<TElement>(), m, v, direction, scale, p.RoundingKey);
+        LambStepKernel(config, p.As<TElement>(), m, v, direction, scale, p.RoundingKey);
 }
