@@ -21,7 +21,7 @@ using TorchParamGroup = global::TorchSharp.Modules.ParamGroup;
 /// (<see cref="StochasticRounding"/>).
 /// </summary>
 /// <typeparam name="TEngineOptions">The engine's options record, which validates and supplies defaults.</typeparam>
-public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelper, IBetas where TEngineOptions : Engine.OptimizerOptions
+public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelper, IBetas, ICameSharpOptimizer where TEngineOptions : Engine.OptimizerOptions
 {
     private readonly Engine.UpdateRule<TEngineOptions> rule;
     private readonly IOptionsBinding<TEngineOptions> binding;

@@ -1,6 +1,5 @@
-using ILGPU;
+using CameSharp.Gpu.Tests;
 using ILGPU.Runtime;
-using ILGPU.Runtime.CPU;
 using TorchSharp;
 using static TorchSharp.torch;
 using Engine = CameSharp;
@@ -9,38 +8,13 @@ namespace CameSharp.TorchSharp.Tests;
 
 using Parameter = global::TorchSharp.Modules.Parameter;
 
-/// <summary>One ILGPU CPU accelerator (emulating an NVIDIA GPU's groups) for the adapter's GPU-path tests, which run one at a time.</summary>
-public sealed class GpuPathAccelerator : IDisposable
-{
-    private readonly Context context = Context.Create(b => b.CPU(CPUDeviceKind.Nvidia));
-
-    public GpuPathAccelerator() => Accelerator = context.CreateCPUAccelerator(0);
-
-    public Accelerator Accelerator { get; }
-
-    /// <summary>One warp a group: the CPU accelerator runs each thread of a group on an OS thread, so larger groups only slow the tests.</summary>
-    public const int GroupSize = 32;
-
-    public void Dispose()
-    {
-        Accelerator.Dispose();
-        context.Dispose();
-    }
-}
-
-[CollectionDefinition(Name)]
-public sealed class GpuPathCollection : ICollectionFixture<GpuPathAccelerator>
-{
-    public const string Name = "adapter GPU path";
-}
-
 /// <summary>
 /// The adapter's GPU path: parameters stepped in place by the fused GPU kernels through their tensors' memory. CUDA
 /// tensors take it on a GPU; here the same glue runs over CPU tensors on ILGPU's CPU accelerator (routing, pointer
 /// wrapping, verdicts across backends, the non-finite policy, state that moves between backends).
 /// </summary>
-[Collection(GpuPathCollection.Name)]
-public sealed class GpuBackendTests(GpuPathAccelerator fixture)
+[Collection(CpuAcceleratorCollection.Name)]
+public sealed class GpuBackendTests(CpuAcceleratorFixture fixture)
 {
     /// <summary>A matrix that splits into two row blocks of 110 rows (column partials added in order), a vector, and a 3-D tensor.</summary>
     private static readonly int[][] Shapes = [[120, 300], [40], [3, 8, 16]];
@@ -71,21 +45,14 @@ public sealed class GpuBackendTests(GpuPathAccelerator fixture)
         {
             switch (Optimizer)
             {
-                case Came c: c.StepCpuTensorsOn(accelerator, GpuPathAccelerator.GroupSize); break;
-                case Adafactor a: a.StepCpuTensorsOn(accelerator, GpuPathAccelerator.GroupSize); break;
-                case Lamb l: l.StepCpuTensorsOn(accelerator, GpuPathAccelerator.GroupSize); break;
-                case AdamW w: w.StepCpuTensorsOn(accelerator, GpuPathAccelerator.GroupSize); break;
+                case Came c: c.StepCpuTensorsOn(accelerator, CpuAcceleratorFixture.GroupSize); break;
+                case Adafactor a: a.StepCpuTensorsOn(accelerator, CpuAcceleratorFixture.GroupSize); break;
+                case Lamb l: l.StepCpuTensorsOn(accelerator, CpuAcceleratorFixture.GroupSize); break;
+                case AdamW w: w.StepCpuTensorsOn(accelerator, CpuAcceleratorFixture.GroupSize); break;
             }
         }
 
-        public int GpuParameters => Optimizer switch
-        {
-            Came c => c.GpuKernelParameters,
-            Adafactor a => a.GpuKernelParameters,
-            Lamb l => l.GpuKernelParameters,
-            AdamW w => w.GpuKernelParameters,
-            _ => 0,
-        };
+        public int GpuParameters => ((ICameSharpOptimizer)Optimizer).GpuKernelParameters;
 
         public void Steps(int from, int to, float scale = 1)
         {
@@ -184,7 +151,7 @@ public sealed class GpuBackendTests(GpuPathAccelerator fixture)
         using var mixed = new Run("came");
         var ps = new[] { mixed.Params[0], new Parameter(mixed.Params[1].detach().to(ScalarType.Float64)), mixed.Params[2] };
         using var came = Optim.Came(ps, lr: 1e-2);
-        came.StepCpuTensorsOn(fixture.Accelerator, GpuPathAccelerator.GroupSize);
+        came.StepCpuTensorsOn(fixture.Accelerator, CpuAcceleratorFixture.GroupSize);
         for (int i = 0; i < ps.Length; i++)
             ps[i].grad = torch.tensor(CameSharpOptimizerTests.Random((int)ps[i].NumberOfElements, i)).reshape(ps[i].shape).to(ps[i].dtype);
         came.step();

@@ -25,23 +25,10 @@ internal static class TorchTestData
 
     public static void SetFastPath(optim.Optimizer optimizer, bool fast)
     {
-        switch (optimizer)
-        {
-            case Came c: c.UseFastPath = fast; break;
-            case Adafactor a: a.UseFastPath = fast; break;
-            case Lamb l: l.UseFastPath = fast; break;
-            case AdamW w: w.UseFastPath = fast; break;
-        }
+        if (optimizer is ICameSharpOptimizer ours) ours.UseFastPath = fast;
     }
 
-    public static int FastPathParameters(optim.Optimizer optimizer) => optimizer switch
-    {
-        Came c => c.FastPathParameters,
-        Adafactor a => a.FastPathParameters,
-        Lamb l => l.FastPathParameters,
-        AdamW w => w.FastPathParameters,
-        _ => 0,
-    };
+    public static int FastPathParameters(optim.Optimizer optimizer) => (optimizer as ICameSharpOptimizer)?.FastPathParameters ?? 0;
 
     public static Parameter Param(float[] values, int[] shape, ScalarType dtype = ScalarType.Float32) =>
         new(torch.tensor(values).reshape(shape.Select(d => (long)d).ToArray()).to(dtype));

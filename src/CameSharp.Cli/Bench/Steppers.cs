@@ -114,24 +114,10 @@ internal static class Steppers
                 }
             }
             optimizer = create(parameters);
-            switch (optimizer)
+            if (optimizer is ICameSharpOptimizer ours)
             {
-                case CameSharp.TorchSharp.Came c:
-                    c.UseFastPath = fast;
-                    c.DegreeOfParallelism = threads;
-                    break;
-                case CameSharp.TorchSharp.AdamW w:
-                    w.UseFastPath = fast;
-                    w.DegreeOfParallelism = threads;
-                    break;
-                case CameSharp.TorchSharp.Adafactor a:
-                    a.UseFastPath = fast;
-                    a.DegreeOfParallelism = threads;
-                    break;
-                case CameSharp.TorchSharp.Lamb l:
-                    l.UseFastPath = fast;
-                    l.DegreeOfParallelism = threads;
-                    break;
+                ours.UseFastPath = fast;
+                ours.DegreeOfParallelism = threads;
             }
         }
 

@@ -65,20 +65,15 @@ internal static class OptimizerFactory
     /// </summary>
     public static void SetRounding(optim.Optimizer optimizer, bool stochastic, ulong seed)
     {
-        switch (optimizer)
-        {
-            case Came c: (c.StochasticRounding, c.Seed) = (stochastic, seed); break;
-            case Adafactor a: (a.StochasticRounding, a.Seed) = (stochastic, seed); break;
-            case Lamb l: (l.StochasticRounding, l.Seed) = (stochastic, seed); break;
-        }
+        if (optimizer is not ICameSharpOptimizer ours) return;
+        ours.StochasticRounding = stochastic;
+        ours.Seed = seed;
     }
 
     /// <summary>Bytes of optimizer state, measured from the state tensors the optimizer holds.</summary>
     public static long StateBytes(optim.Optimizer optimizer) => optimizer switch
     {
-        CameSharpOptimizer<CameSharp.CameOptions> o => o.StateBytes,
-        CameSharpOptimizer<CameSharp.AdafactorOptions> o => o.StateBytes,
-        CameSharpOptimizer<CameSharp.LambOptions> o => o.StateBytes,
+        ICameSharpOptimizer o => o.StateBytes,
         AdamW o => o.state_dict().State.Cast<AdamW.State>()
             .Sum(s => TensorBytes(s.exp_avg) + TensorBytes(s.exp_avg_sq) + TensorBytes(s.max_exp_avg_sq)),
         _ => 0,
