@@ -34,7 +34,7 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
     /// <summary>The GPU backend of each CUDA device met so far; null where ILGPU cannot drive the device.</summary>
     private readonly Dictionary<int, GpuBackend?> cudaBackends = [];
 
-    /// <summary>Every GPU backend in use (those of <see cref="cudaBackends"/> and the test hook's), kept as a list so a step enumerates it without allocating.</summary>
+    /// <summary>Every GPU backend in use (those of <see cref="cudaBackends"/> and the test hook's), kept as a list so a step enumerates them without allocating.</summary>
     private readonly List<GpuBackend> gpuBackends = [];
 
     /// <summary>Set by tests only: CPU tensors go through the GPU kernels on ILGPU's CPU accelerator, the CUDA path's glue without a GPU.</summary>
@@ -212,8 +212,6 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
         return (Route.Torch, null);
     }
 
-    private List<GpuBackend> GpuBackends => gpuBackends;
-
     /// <inheritdoc/>
     public override Tensor step(Func<Tensor>? closure = null)
     {
@@ -229,7 +227,7 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
         torchVerdicts.Clear();
         cpu.BeginStep();
         torchOps.BeginStep();
-        foreach (var gpu in GpuBackends) gpu.BeginStep();
+        foreach (var gpu in gpuBackends) gpu.BeginStep();
         FastPathParameters = 0;
         GpuKernelParameters = 0;
         Engine.NonFiniteGradientException? refusal;
@@ -240,7 +238,7 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
         catch
         {
             // Wait for what was queued, without letting a failure of that wait hide the exception being thrown.
-            foreach (var gpu in GpuBackends)
+            foreach (var gpu in gpuBackends)
             {
                 try { gpu.EndStep(); }
                 catch (Exception e) when (e is not OutOfMemoryException) { }
@@ -252,7 +250,7 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
             work.Clear();
         }
         // The parameters are final for torch (and for a caller's host reads) once the GPU kernels have run.
-        foreach (var gpu in GpuBackends) gpu.EndStep();
+        foreach (var gpu in gpuBackends) gpu.EndStep();
         if (refusal is not null)
         {
             if (NonFinitePolicy == Engine.NonFinitePolicy.Throw) throw refusal;
@@ -355,7 +353,7 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
         int onCpu = cpu.FirstRefused(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(cpuVerdicts));
         int onTorch = torchOps.FirstRefused(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(torchVerdicts));
         bool anyGpu = false;
-        foreach (var gpu in GpuBackends) anyGpu |= gpu.ReadRefused() >= 0;
+        foreach (var gpu in gpuBackends) anyGpu |= gpu.ReadRefused() >= 0;
         if (onCpu < 0 && onTorch < 0 && !anyGpu) return null;
         // Each backend's index is into its own list: name the earliest refused parameter in the step's order.
         foreach (var item in work)
@@ -381,6 +379,6 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
         if (!disposing) return;
         foreach (var state in _state.Values.OfType<TensorState>()) state.Dispose();
         cpu.Dispose();
-        foreach (var gpu in GpuBackends) gpu.Dispose();
+        foreach (var gpu in gpuBackends) gpu.Dispose();
     }
 }

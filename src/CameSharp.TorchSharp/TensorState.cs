@@ -33,7 +33,7 @@ public sealed class TensorState : OptimizerState, IDisposable
     private Accelerator? gpuAccelerator;
     private MemoryBuffer[] gpuBuffers = [];
     private MemoryBuffer? gpuGradBuffer;
-    private nint[] gpuPointers = [];
+    private nint gpuParameterPointer;
     private nint gpuGradPointer;
 
     internal TensorState(Parameter parameter, int index, string name, Func<OptimizerOptions, IReadOnlyList<StateTensorSpec>> layout) : base(parameter)
@@ -130,7 +130,10 @@ public sealed class TensorState : OptimizerState, IDisposable
             if (!ReferenceEquals(moved, tensors[i].Tensor)) tensors[i].Tensor.Dispose();
             tensors[i] = (tensors[i].Spec, moved);
         }
+        // Every view names the old tensors: the next step builds them again over the moved ones.
         torchView = null;
+        cpuView = null;
+        ForgetGpuView();
     }
 
     /// <summary>Releases the state tensors.</summary>
@@ -213,7 +216,7 @@ public sealed class TensorState : OptimizerState, IDisposable
         {
             ForgetGpuView();
             gpuAccelerator = accelerator;
-            gpuPointers = [.. tensors.Select(t => DataAddress(t.Tensor)), DataAddress(parameter)];
+            gpuParameterPointer = DataAddress(parameter);
             gpuBuffers = [.. tensors.Select(t => WrapBuffer(accelerator, t.Tensor)), WrapBuffer(accelerator, parameter)];
             gpuView = new(name, ParameterShape, AsGpuTensor(parameter, gpuBuffers[^1]), tensors.Select(t => t.Spec),
                 gpuBuffers[..^1].Select((b, i) => AsGpuTensor(tensors[i].Tensor, b)));
@@ -229,12 +232,12 @@ public sealed class TensorState : OptimizerState, IDisposable
         return gpuView;
     }
 
-    private bool GpuStorageMoved()
-    {
-        for (int i = 0; i < tensors.Count; i++)
-            if (DataAddress(tensors[i].Tensor) != gpuPointers[i]) return true;
-        return DataAddress(parameter) != gpuPointers[^1];
-    }
+    /// <summary>
+    /// True when the parameter's storage is no longer where the GPU view wraps it (the user replaced its data). The state
+    /// tensors move only through <see cref="to"/> and <see cref="Initialize"/>, which drop the view themselves, so a step
+    /// asks for one address, not one per state tensor.
+    /// </summary>
+    private bool GpuStorageMoved() => DataAddress(parameter) != gpuParameterPointer;
 
     /// <summary>Releases the wrappers of the GPU view (not the memory, which is the tensors').</summary>
     private void ForgetGpuView()
