@@ -9,7 +9,9 @@ namespace CameSharp.TorchSharp;
 /// in 64-bit integer ops, every product kept below 2⁴⁸ so nothing overflows) and the same rounding, so an element gets
 /// the same bfloat16 value from the same float32 result on either path. TorchSharp cannot reinterpret a float's bits,
 /// so the 16 bits that bfloat16 drops are found arithmetically: the distance to the value truncated to bfloat16, in
-/// units of bfloat16's step there, times 2¹⁶; every operation on the way is exact in float32.
+/// units of bfloat16's step there, times 2¹⁶; every operation on the way is exact in float32. A NaN stays NaN, with the
+/// bits torch's conversion gives it (the kernels write 0x7FC0; torch on CUDA is reported to write 0x7FFF). Tested against
+/// the kernels' definition on the CPU; on CUDA, torch's <c>ldexp</c> of subnormal steps is untested.
 /// </summary>
 internal static class TorchStochasticRounding
 {
