@@ -27,6 +27,9 @@ public sealed class PtxCompilationTests
         ("bfloat16-stochastic", typeof(ushort), typeof(StochasticBFloat16Codec)),
     ];
 
+    /// <summary>The terms <c>GroupSums</c> adds up, as <c>ElementPasses</c> instantiates it.</summary>
+    private static readonly Type[] Terms = [typeof(UnusableTerm), typeof(SquareTerm)];
+
     public static TheoryData<string> Kernels() => new(KernelMethods().Keys);
 
     /// <summary>Each kernel by name; a generic kernel once per element type, as <c>ElementPasses</c> instantiates it.</summary>
@@ -34,9 +37,13 @@ public sealed class PtxCompilationTests
         new[] { typeof(FactoredPasses), typeof(FlatPasses) }
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
             .Where(m => m.ReturnType == typeof(void))
-            .SelectMany(m => m.IsGenericMethodDefinition
-                ? ElementTypes.Select(e => ($"{m.DeclaringType!.Name}.{m.Name}<{e.Name}>", m.MakeGenericMethod(e.Element, e.Codec)))
-                : [($"{m.DeclaringType!.Name}.{m.Name}", m)])
+            .SelectMany(m => !m.IsGenericMethodDefinition
+                ? [($"{m.DeclaringType!.Name}.{m.Name}", m)]
+                : m.GetGenericArguments().Length == 2
+                    ? ElementTypes.Select(e => ($"{m.DeclaringType!.Name}.{m.Name}<{e.Name}>", m.MakeGenericMethod(e.Element, e.Codec)))
+                    // GroupSums: also once per term it is instantiated with.
+                    : ElementTypes.SelectMany(e => Terms.Select(term =>
+                        ($"{m.DeclaringType!.Name}.{m.Name}<{e.Name}, {term.Name}>", m.MakeGenericMethod(e.Element, e.Codec, term)))))
             .ToDictionary(k => k.Item1, k => k.Item2);
 
     [Fact]

@@ -116,10 +116,10 @@ internal sealed class ElementPasses<TElement, TCodec>(Accelerator accelerator) :
         factoredAdafactorStep ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<TElement>, FactoredViews, GpuScalar, ArrayView<float>, EmaWeights, GpuScalar, MatrixShape, uint>(FactoredPasses.AdafactorStep<TElement, TCodec>);
 
     private Action<KernelConfig, ArrayView<TElement>, ArrayView<double>> CountUnusableKernel =>
-        countUnusable ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<double>>(FlatPasses.CountUnusable<TElement, TCodec>);
+        countUnusable ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<double>>(FlatPasses.GroupSums<TElement, TCodec, UnusableTerm>);
 
     private Action<KernelConfig, ArrayView<TElement>, ArrayView<double>> SumOfSquaresKernel =>
-        sumOfSquares ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<double>>(FlatPasses.SumOfSquares<TElement, TCodec>);
+        sumOfSquares ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<double>>(FlatPasses.GroupSums<TElement, TCodec, SquareTerm>);
 
     private Action<KernelConfig, ArrayView<TElement>, ArrayView<float>, EmaWeights, float, ArrayView<double>> SecondMomentKernel =>
         secondMoment ??= accelerator.LoadStreamKernel<ArrayView<TElement>, ArrayView<float>, EmaWeights, float, ArrayView<double>>(FlatPasses.SecondMoment<TElement, TCodec>);

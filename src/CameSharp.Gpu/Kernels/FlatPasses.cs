@@ -20,34 +20,19 @@ internal static class FlatPasses
 
     private static long Stride => (long)Grid.DimX * Group.DimX;
 
-    /// <summary>Counts, per group, the elements g whose square is not finite in float32 (NaN, ±∞, or |g| past √float.MaxValue).</summary>
-    public static void CountUnusable<TElement, TCodec>(ArrayView<TElement> g, ArrayView<double> partials)
-        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
+    /// <summary>
+    /// Σ term(x) over the elements x of g or θ, per group: with <see cref="UnusableTerm"/> the count of elements whose
+    /// square is not finite (a gradient's verdict), with <see cref="SquareTerm"/> Σ x² (an RMS or a norm).
+    /// </summary>
+    public static void GroupSums<TElement, TCodec, TTerm>(ArrayView<TElement> x, ArrayView<double> partials)
+        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement> where TTerm : struct, IElementTerm
     {
         TCodec codec = default;
-        var shared = SharedMemory.GetDynamic<double>();
-        float count = 0;
-        for (long i = Grid.GlobalIndex.X; i < g.Length; i += Stride)
-        {
-            float x = codec.Load(g[i]);
-            if (!IsFinite(x * x)) count += 1;
-        }
-        float total = Sum(count, shared);
-        if (Group.IdxX == 0) partials[Grid.IdxX] = total;
-    }
-
-    /// <summary>Σ x², per group.</summary>
-    public static void SumOfSquares<TElement, TCodec>(ArrayView<TElement> x, ArrayView<double> partials)
-        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
-    {
-        TCodec codec = default;
+        TTerm term = default;
         var shared = SharedMemory.GetDynamic<double>();
         float sum = 0;
         for (long i = Grid.GlobalIndex.X; i < x.Length; i += Stride)
-        {
-            float value = codec.Load(x[i]);
-            sum += value * value;
-        }
+            sum += term.Of(codec.Load(x[i]));
         float total = Sum(sum, shared);
         if (Group.IdxX == 0) partials[Grid.IdxX] = total;
     }
@@ -240,4 +225,22 @@ internal static class FlatPasses
             p[i] = codec.Store(pv - s * Direction(m[i], v[i], pv, direction), i, key);
         }
     }
+}
+
+/// <summary>What <see cref="FlatPasses.GroupSums{TElement, TCodec, TTerm}"/> adds up for each element.</summary>
+internal interface IElementTerm
+{
+    float Of(float x);
+}
+
+/// <summary>1 for an element whose square is not finite in float32 (NaN, ±∞, or |x| past √float.MaxValue), else 0.</summary>
+internal readonly struct UnusableTerm : IElementTerm
+{
+    public float Of(float x) => IsFinite(x * x) ? 0f : 1f;
+}
+
+/// <summary>x².</summary>
+internal readonly struct SquareTerm : IElementTerm
+{
+    public float Of(float x) => x * x;
 }
