@@ -69,6 +69,9 @@ internal sealed class GpuBackend : IDisposable
     /// </summary>
     public ContextScope Enter() => new(cudaDevice is null ? 0 : Accelerator.NativePtr);
 
+    /// <summary>The CUDA context current on this thread (for tests: torch's must still be current after a step).</summary>
+    internal static nint CurrentCudaContext() => CudaDriver.CurrentContext();
+
     /// <summary>Reserves scratch for <paramref name="shape"/> (allocates only for a shape larger than any before).</summary>
     public void Reserve(ReadOnlySpan<int> shape)
     {

@@ -39,6 +39,22 @@ public sealed class CudaGpuPathTests
     }
 
     [TorchCudaFact]
+    public void Building_and_stepping_on_the_gpu_kernels_leaves_torch_s_context_current()
+    {
+        using var warm = torch.zeros(1, device: torch.CUDA);
+        torch.cuda.synchronize();
+        nint torchContext = GpuBackend.CurrentCudaContext();
+        Assert.NotEqual(0, torchContext);
+        var p = new global::TorchSharp.Modules.Parameter(torch.randn(64, 32, device: torch.CUDA));
+        using var came = Optim.Came([p], lr: 1e-3);
+        Assert.Equal(torchContext, GpuBackend.CurrentCudaContext());
+        p.grad = torch.randn(64, 32, device: torch.CUDA);
+        came.step();
+        Assert.Equal(1, came.GpuKernelParameters);
+        Assert.Equal(torchContext, GpuBackend.CurrentCudaContext());
+    }
+
+    [TorchCudaFact]
     public void Float32_training_on_the_gpu_kernels_follows_the_torch_op_path()
     {
         var (fast, ops) = (Train(ScalarType.Float32, true), Train(ScalarType.Float32, false));
