@@ -148,8 +148,8 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
             // Any parameter may reach the CPU kernels (a CUDA one moved to the CPU, say): their scratch is sized now, not mid-step.
             cpu.Reserve(shape);
             // A CUDA parameter's GPU kernels are compiled and their scratch sized now, so no step compiles or allocates.
-            if (p.device_type == DeviceType.CUDA && CudaBackend(p.device_index) is { } gpu) PrepareFor(gpu, p, shape);
-            if (cpuTensorBackend is not null) PrepareFor(cpuTensorBackend, p, shape);
+            if (p.device_type == DeviceType.CUDA && CudaBackend(p.device_index) is { } gpu) PrepareFor(gpu, state);
+            if (cpuTensorBackend is not null) PrepareFor(cpuTensorBackend, state);
         }
     }
 
@@ -167,14 +167,20 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
         cpuTensorBackend = GpuBackend.ForCpuTensors(accelerator, groupSize);
         gpuBackends.Add(cpuTensorBackend);
         foreach (var p in _parameter_groups.SelectMany(g => g.Parameters))
-            PrepareFor(cpuTensorBackend, p, p.shape.Select(d => checked((int)d)).ToArray());
+            PrepareFor(cpuTensorBackend, (TensorState)_state[p.Handle]);
     }
 
-    /// <summary>Sizes <paramref name="gpu"/>'s scratch for <paramref name="p"/> and compiles the passes its dtype takes (both roundings for bfloat16).</summary>
-    private static void PrepareFor(GpuBackend gpu, Parameter p, int[] shape)
+    /// <summary>
+    /// Sizes <paramref name="gpu"/>'s scratch for <paramref name="state"/>'s parameter and compiles the passes its dtype
+    /// takes (both roundings for bfloat16), once per backend and dtype: at construction for a CUDA parameter, or at the
+    /// first step that routes the parameter there (one moved to the GPU later), before that step's first kernel.
+    /// </summary>
+    private static void PrepareFor(GpuBackend gpu, TensorState state)
     {
-        gpu.Reserve(shape);
-        switch (p.dtype)
+        var dtype = state.Dtype;
+        if (ReferenceEquals(state.PreparedOn, gpu) && state.PreparedDtype == dtype) return;
+        gpu.Reserve(state.Shape);
+        switch (dtype)
         {
             case ScalarType.Float32: gpu.Prepare(Gpu.GpuElementType.Float32, false); break;
             case ScalarType.Float16: gpu.Prepare(Gpu.GpuElementType.Float16, false); break;
@@ -183,6 +189,7 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
                 gpu.Prepare(Gpu.GpuElementType.BFloat16, true);
                 break;
         }
+        (state.PreparedOn, state.PreparedDtype) = (gpu, dtype);
     }
 
     /// <summary>The GPU backend of CUDA device <paramref name="deviceIndex"/>, made on first use; null (and the reason kept) where ILGPU cannot drive it.</summary>
@@ -275,7 +282,7 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
                 if (grad is null) continue;
                 var state = (TensorState)_state[p.Handle];
                 var (route, gpu) = RouteOf(state, grad);
-                gpu?.Reserve(state.Shape);
+                if (gpu is not null) PrepareFor(gpu, state);
                 work.Add(new(p, grad, state, options, route, gpu, 0));
             }
         }

@@ -269,6 +269,15 @@ public sealed class TensorState : OptimizerState, IDisposable
     /// <summary>The parameter's shape, as it was when the optimizer took it.</summary>
     internal int[] Shape { get; }
 
+    /// <summary>The parameter's dtype now.</summary>
+    internal ScalarType Dtype => parameter.dtype;
+
+    /// <summary>The GPU backend that has sized its scratch and compiled its passes for this parameter, and for which dtype.</summary>
+    internal GpuBackend? PreparedOn { get; set; }
+
+    /// <inheritdoc cref="PreparedOn"/>
+    internal ScalarType PreparedDtype { get; set; }
+
     /// <summary>True when any state tensor or the parameter no longer lives where the view recorded; allocates nothing.</summary>
     private bool StorageMoved()
     {
