@@ -47,16 +47,16 @@ public class KernelBenchmarks
     public double FirstPass() => kernels.FactoredSquareMeans(g, secondMoment, 1e-30f, 0.999);
 
     [Benchmark(Description = "momentum and instability means")]
-    public void MomentumPass() => kernels.CameMomentum(g, secondMoment, 1.0, m, 0.9, 1e-16f, instability);
+    public void MomentumPass() => kernels.CameMomentum(g, secondMoment, 1.0, Moment<Memory<float>>.Float32(m), 0.9, 1e-16f, instability);
 
     [Benchmark(Description = "apply")]
-    public void ApplyPass() => kernels.ConfidenceStep(p, m, instability, 1e-4f, 0.01f, 1e-4f);
+    public void ApplyPass() => kernels.ConfidenceStep(p, Moment<Memory<float>>.Float32(m), instability, 1e-4f, 0.01f, 1e-4f);
 
     [Benchmark(Description = "factor commit (rows + cols)")]
     public void Commit() => kernels.CommitFactored(secondMoment, 0.999);
 
     [Benchmark(Description = "AdamW fused pass")]
-    public void AdamW() => kernels.AdamWStep(p, g, m, v, 1 - 1e-4f * 0.01f, 0.9, 0.999, 1e-4f / (1 - MathF.Pow(0.9f, 10)),
+    public void AdamW() => kernels.AdamWStep(p, g, Moment<Memory<float>>.Float32(m), Moment<Memory<float>>.Float32(v), 1 - 1e-4f * 0.01f, 0.9, 0.999, 1e-4f / (1 - MathF.Pow(0.9f, 10)),
         MathF.Sqrt(1 - MathF.Pow(0.999f, 10)), 1e-8f, moveParameters: true);
 
     [GlobalCleanup]

@@ -250,15 +250,24 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
         return GpuScalar.Of(term);
     }
 
+    /// <summary>
+    /// The float32 view of a full-size state. The GPU kernels do not decode 8-bit state yet: a step with
+    /// <see cref="StateFormat.Blockwise8Bit"/> state is refused here, before any kernel of the tensor runs.
+    /// </summary>
+    private static ArrayView<float> Float32State(Moment<GpuTensor> moment, string argument) => moment.IsQuantized
+        ? throw new NotSupportedException(
+            $"{argument} is 8-bit ({nameof(StateFormat)}.{nameof(StateFormat.Blockwise8Bit)}), which the GPU kernels do not run yet; use {nameof(StateFormat)}.{nameof(StateFormat.Float32)} on the GPU.")
+        : moment.Data.StateView(argument);
+
     /// <inheritdoc/>
     /// <remarks>One pass (12 bytes an element; 4 more while there is a column sum to add for the commit) and, when split, none else.</remarks>
-    public void CameMomentum(GpuTensor gradient, Factored<GpuTensor> v, GpuScalar clip, GpuTensor m, double beta1, float eps2,
+    public void CameMomentum(GpuTensor gradient, Factored<GpuTensor> v, GpuScalar clip, Moment<GpuTensor> m, double beta1, float eps2,
         Factored<GpuTensor> instability)
     {
         var layout = Layout(instability);
         var target = FactoredViews.Of(instability, nameof(instability));
         var moment = FactoredViews.Of(v, nameof(v));
-        var momentum = m.StateView(nameof(m));
+        var momentum = Float32State(m, nameof(m));
         ArrayView<float> sums = layout.Split ? columnPartials.View.SubView(0, layout.PartialFloats).AsContiguous() : target.ColFactor;
         Passes(gradient).CameMomentum(Config(layout.Groups), gradient, moment, clip, momentum, new EmaWeights(beta1), eps2, target, sums,
             layout.Shape);
@@ -266,43 +275,43 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     }
 
     /// <inheritdoc/>
-    public void ConfidenceStep(GpuTensor parameter, GpuTensor m, Factored<GpuTensor> instability, float lr, float weightDecay, float stepSize)
+    public void ConfidenceStep(GpuTensor parameter, Moment<GpuTensor> m, Factored<GpuTensor> instability, float lr, float weightDecay, float stepSize)
     {
-        var momentum = m.StateView(nameof(m));
+        var momentum = Float32State(m, nameof(m));
         var confidence = FactoredViews.Of(instability, nameof(instability));
         Passes(parameter).ConfidenceStep(Plain(FlatGroups(parameter.Length)), parameter, momentum, confidence, Layout(instability).Shape,
             -lr * weightDecay, stepSize);
     }
 
     /// <inheritdoc/>
-    public void MomentumStep(GpuTensor parameter, GpuTensor gradient, GpuTensor v, GpuScalar clip, GpuTensor m, double beta1, float lr,
+    public void MomentumStep(GpuTensor parameter, GpuTensor gradient, GpuTensor v, GpuScalar clip, Moment<GpuTensor> m, double beta1, float lr,
         float weightDecay, float stepSize, bool moveParameters)
     {
         var passes = Passes(parameter, gradient);
         var moment = v.StateView(nameof(v));
-        var momentum = m.StateView(nameof(m));
+        var momentum = Float32State(m, nameof(m));
         passes.MomentumStep(Plain(FlatGroups(gradient.Length)), parameter, gradient, moment, clip, momentum, new EmaWeights(beta1),
             -lr * weightDecay, stepSize, moveParameters ? 1 : 0);
     }
 
     /// <inheritdoc/>
-    public void AdafactorStep(GpuTensor parameter, GpuTensor gradient, Factored<GpuTensor> v, GpuScalar scale, bool momentum, GpuTensor m,
+    public void AdafactorStep(GpuTensor parameter, GpuTensor gradient, Factored<GpuTensor> v, GpuScalar scale, bool momentum, Moment<GpuTensor> m,
         double beta1, GpuScalar decay)
     {
         var passes = Passes(parameter, gradient);
         var moment = FactoredViews.Of(v, nameof(v));
-        var first = momentum ? m.StateView(nameof(m)) : default;
+        var first = momentum ? Float32State(m, nameof(m)) : default;
         passes.FactoredAdafactorStep(Plain(FlatGroups(parameter.Length)), parameter, gradient, moment, scale, first, new EmaWeights(beta1), decay,
             Layout(v).Shape);
     }
 
     /// <inheritdoc/>
-    public void AdafactorStep(GpuTensor parameter, GpuTensor gradient, GpuTensor v, GpuScalar scale, bool momentum, GpuTensor m, double beta1,
+    public void AdafactorStep(GpuTensor parameter, GpuTensor gradient, GpuTensor v, GpuScalar scale, bool momentum, Moment<GpuTensor> m, double beta1,
         GpuScalar decay)
     {
         var passes = Passes(parameter, gradient);
         var moment = v.StateView(nameof(v));
-        var first = momentum ? m.StateView(nameof(m)) : default;
+        var first = momentum ? Float32State(m, nameof(m)) : default;
         passes.AdafactorStep(Plain(FlatGroups(parameter.Length)), parameter, gradient, moment, scale, first, new EmaWeights(beta1), decay);
     }
 
@@ -341,24 +350,24 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     }
 
     /// <inheritdoc/>
-    public void AdamWStep(GpuTensor parameter, GpuTensor gradient, GpuTensor m, GpuTensor v, float decayFactor, double beta1, double beta2,
+    public void AdamWStep(GpuTensor parameter, GpuTensor gradient, Moment<GpuTensor> m, Moment<GpuTensor> v, float decayFactor, double beta1, double beta2,
         float stepSize, float correction2Sqrt, float eps, bool moveParameters)
     {
         var passes = Passes(parameter, gradient);
-        var first = m.StateView(nameof(m));
-        var second = v.StateView(nameof(v));
+        var first = Float32State(m, nameof(m));
+        var second = Float32State(v, nameof(v));
         passes.AdamWStep(Plain(FlatGroups(parameter.Length)), parameter, gradient, first, second,
             new FlatPasses.AdamWConstants(decayFactor, beta1, beta2, stepSize, correction2Sqrt, eps, moveParameters));
     }
 
     /// <inheritdoc/>
     /// <remarks>One pass (24 bytes an element), then one group adding both sums in group order.</remarks>
-    public (GpuScalar UpdateSquares, GpuScalar ParameterSquares) LambMoments(GpuTensor parameter, GpuTensor gradient, GpuTensor m, GpuTensor v,
+    public (GpuScalar UpdateSquares, GpuScalar ParameterSquares) LambMoments(GpuTensor parameter, GpuTensor gradient, Moment<GpuTensor> m, Moment<GpuTensor> v,
         double beta1, double beta2, LambDirection direction)
     {
         var passes = Passes(parameter, gradient);
-        var first = m.StateView(nameof(m));
-        var second = v.StateView(nameof(v));
+        var first = Float32State(m, nameof(m));
+        var second = Float32State(v, nameof(v));
         int groups = FlatGroups(parameter.Length);
         passes.LambMoments(Config(groups), parameter, gradient, first, second, new EmaWeights(beta1), new EmaWeights(beta2), direction,
             flatPartials.View);
@@ -378,10 +387,10 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     }
 
     /// <inheritdoc/>
-    public void LambStep(GpuTensor parameter, GpuTensor m, GpuTensor v, LambDirection direction, double lr, GpuScalar trust)
+    public void LambStep(GpuTensor parameter, Moment<GpuTensor> m, Moment<GpuTensor> v, LambDirection direction, double lr, GpuScalar trust)
     {
-        var first = m.StateView(nameof(m));
-        var second = v.StateView(nameof(v));
+        var first = Float32State(m, nameof(m));
+        var second = Float32State(v, nameof(v));
         Passes(parameter).LambStep(Plain(FlatGroups(parameter.Length)), parameter, first, second, direction, Multiply(GpuScalar.Host(lr), trust));
     }
 

@@ -64,9 +64,10 @@ internal sealed class TorchKernels : Engine.IKernels<Tensor, Tensor>
     public Tensor ClipScale(Tensor updateSquares, long count, double threshold) =>
         updateSquares.div(count).sqrt_().div_(threshold).clamp_min_(1.0).reciprocal_();
 
-    public void CameMomentum(Tensor gradient, Engine.Factored<Tensor> v, Tensor clip, Tensor m, double beta1, float eps2,
+    public void CameMomentum(Tensor gradient, Engine.Factored<Tensor> v, Tensor clip, Engine.Moment<Tensor> momentum, double beta1, float eps2,
         Engine.Factored<Tensor> instability)
     {
+        var m = Float32(momentum, nameof(momentum));
         var u = TimesRsqrt(v, gradient).mul_(clip);
         Ema(m, u, beta1);
         var x = u.sub_(m).pow_(2).add_(eps2);
@@ -74,27 +75,31 @@ internal sealed class TorchKernels : Engine.IKernels<Tensor, Tensor>
         instability.ColFactor.copy_(x.mean([-2L]));
     }
 
-    public void ConfidenceStep(Tensor parameter, Tensor m, Engine.Factored<Tensor> instability, float lr, float weightDecay, float stepSize)
+    public void ConfidenceStep(Tensor parameter, Engine.Moment<Tensor> momentum, Engine.Factored<Tensor> instability, float lr, float weightDecay,
+        float stepSize)
     {
+        var m = Float32(momentum, nameof(momentum));
         if (weightDecay != 0) parameter.add_(parameter, alpha: -(double)lr * weightDecay);
         parameter.add_(TimesRsqrt(instability, m), alpha: -stepSize);
     }
 
-    public void MomentumStep(Tensor parameter, Tensor gradient, Tensor v, Tensor clip, Tensor m, double beta1, float lr, float weightDecay,
-        float stepSize, bool moveParameters)
+    public void MomentumStep(Tensor parameter, Tensor gradient, Tensor v, Tensor clip, Engine.Moment<Tensor> momentum, double beta1, float lr,
+        float weightDecay, float stepSize, bool moveParameters)
     {
+        var m = Float32(momentum, nameof(momentum));
         Ema(m, v.rsqrt().mul_(gradient).mul_(clip), beta1);
         if (!moveParameters) return;
         if (weightDecay != 0) parameter.add_(parameter, alpha: -(double)lr * weightDecay);
         parameter.add_(m, alpha: -stepSize);
     }
 
-    public void AdafactorStep(Tensor parameter, Tensor gradient, Engine.Factored<Tensor> v, Tensor scale, bool momentum, Tensor m, double beta1,
-        Tensor decay) =>
-        Adafactor(parameter, TimesRsqrt(v, gradient).mul_(scale), momentum, m, beta1, decay);
+    public void AdafactorStep(Tensor parameter, Tensor gradient, Engine.Factored<Tensor> v, Tensor scale, bool momentum, Engine.Moment<Tensor> m,
+        double beta1, Tensor decay) =>
+        Adafactor(parameter, TimesRsqrt(v, gradient).mul_(scale), momentum, momentum ? Float32(m, nameof(m)) : null!, beta1, decay);
 
-    public void AdafactorStep(Tensor parameter, Tensor gradient, Tensor v, Tensor scale, bool momentum, Tensor m, double beta1, Tensor decay) =>
-        Adafactor(parameter, v.rsqrt().mul_(gradient).mul_(scale), momentum, m, beta1, decay);
+    public void AdafactorStep(Tensor parameter, Tensor gradient, Tensor v, Tensor scale, bool momentum, Engine.Moment<Tensor> m, double beta1,
+        Tensor decay) =>
+        Adafactor(parameter, v.rsqrt().mul_(gradient).mul_(scale), momentum, momentum ? Float32(m, nameof(m)) : null!, beta1, decay);
 
     private static void Adafactor(Tensor parameter, Tensor u, bool momentum, Tensor m, double beta1, Tensor decay)
     {
@@ -110,18 +115,20 @@ internal sealed class TorchKernels : Engine.IKernels<Tensor, Tensor>
 
     public Tensor Max(Tensor a, double b) => a.clamp_min(b);
 
-    public void AdamWStep(Tensor parameter, Tensor gradient, Tensor m, Tensor v, float decayFactor, double beta1, double beta2, float stepSize,
-        float correction2Sqrt, float eps, bool moveParameters)
+    public void AdamWStep(Tensor parameter, Tensor gradient, Engine.Moment<Tensor> first, Engine.Moment<Tensor> second, float decayFactor,
+        double beta1, double beta2, float stepSize, float correction2Sqrt, float eps, bool moveParameters)
     {
+        Tensor m = Float32(first, nameof(first)), v = Float32(second, nameof(second));
         m.add_(gradient.sub(m), alpha: 1 - beta1);
         v.mul_(beta2).addcmul_(gradient, gradient, value: 1 - beta2);
         if (!moveParameters) return;
         parameter.mul_(decayFactor).addcdiv_(m, v.sqrt().div_(correction2Sqrt).add_(eps), value: -stepSize);
     }
 
-    public (Tensor UpdateSquares, Tensor ParameterSquares) LambMoments(Tensor parameter, Tensor gradient, Tensor m, Tensor v, double beta1,
-        double beta2, Engine.LambDirection direction)
+    public (Tensor UpdateSquares, Tensor ParameterSquares) LambMoments(Tensor parameter, Tensor gradient, Engine.Moment<Tensor> first,
+        Engine.Moment<Tensor> second, double beta1, double beta2, Engine.LambDirection direction)
     {
+        Tensor m = Float32(first, nameof(first)), v = Float32(second, nameof(second));
         Ema(m, gradient, beta1);
         v.mul_(beta2).addcmul_(gradient, gradient, value: 1 - beta2);
         return (Direction(parameter, m, v, direction).pow_(2).sum(), parameter.square().sum());
@@ -130,8 +137,17 @@ internal sealed class TorchKernels : Engine.IKernels<Tensor, Tensor>
     public Tensor TrustRatio(Tensor parameterSquares, Tensor updateSquares) =>
         torch.where(parameterSquares.gt(0).logical_and_(updateSquares.gt(0)), parameterSquares.sqrt().div_(updateSquares.sqrt()), 1.0);
 
-    public void LambStep(Tensor parameter, Tensor m, Tensor v, Engine.LambDirection direction, double lr, Tensor trust) =>
-        parameter.sub_(Direction(parameter, m, v, direction).mul_(trust.mul(lr)));
+    public void LambStep(Tensor parameter, Engine.Moment<Tensor> m, Engine.Moment<Tensor> v, Engine.LambDirection direction, double lr,
+        Tensor trust) =>
+        parameter.sub_(Direction(parameter, Float32(m, nameof(m)), Float32(v, nameof(v)), direction).mul_(trust.mul(lr)));
+
+    /// <summary>
+    /// A full-size state as float32. The adapter keeps float32 state (its optimizers have no 8-bit option yet), so an
+    /// 8-bit one here is a caller's error, named before this tensor's step starts.
+    /// </summary>
+    private static Tensor Float32(Engine.Moment<Tensor> moment, string argument) => moment.IsQuantized
+        ? throw new NotSupportedException($"{argument} is 8-bit state, which the torch-op path does not run; the adapter keeps float32 state.")
+        : moment.Data;
 
     /// <summary>r = m · c1 / (√(v · c2) + ε) + λ·p.</summary>
     private static Tensor Direction(Tensor parameter, Tensor m, Tensor v, Engine.LambDirection d)

@@ -35,6 +35,30 @@ public abstract class Optimizer : IDisposable
     /// <summary>Steps skipped under <see cref="NonFinitePolicy.SkipStep"/>.</summary>
     public long SkippedSteps { get; private protected set; }
 
+    /// <summary>
+    /// How full-size state is stored: <see cref="StateFormat.Float32"/> (the default, the reference's state bit for bit)
+    /// or <see cref="StateFormat.Blockwise8Bit"/> (about 1 byte an element). Set it before the first step; a checkpoint
+    /// loads only into an optimizer of the format it was saved from.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not a defined format.</exception>
+    /// <exception cref="InvalidOperationException">Set to another format after a step has created state.</exception>
+    public StateFormat StateFormat
+    {
+        get;
+        set
+        {
+            if (!Enum.IsDefined(value))
+                throw new ArgumentOutOfRangeException(nameof(StateFormat), value, $"{nameof(StateFormat)} must be Float32 or Blockwise8Bit; got {value}.");
+            if (value != field && HasState)
+                throw new InvalidOperationException(
+                    $"{nameof(StateFormat)} cannot change from {field} to {value} once steps have created state; set it before the first step.");
+            field = value;
+        }
+    }
+
+    /// <summary>Whether any parameter has state.</summary>
+    private protected abstract bool HasState { get; }
+
     /// <summary>Bytes of per-parameter state held now (it is created at a parameter's first step).</summary>
     public abstract long StateBytes { get; }
 
@@ -149,6 +173,9 @@ public abstract partial class Optimizer<TOptions> : Optimizer where TOptions : O
         }
     }
 
+    /// <inheritdoc/>
+    private protected override bool HasState => states.Count > 0;
+
     /// <summary>Steps taken by <paramref name="parameter"/> so far (0 before its first).</summary>
     public long StepCount(Parameter parameter) => states.TryGetValue(parameter, out var s) ? s.Step : 0;
 
@@ -182,7 +209,7 @@ public abstract partial class Optimizer<TOptions> : Optimizer where TOptions : O
                     if (!p.HasGrad) continue;
                     if (!states.TryGetValue(p, out var state))
                     {
-                        state = CreateState(p, rule.StateLayout(p.Shape, group.Options));
+                        state = CreateState(p, rule.StateLayout(p.Shape, group.Options, StateFormat));
                         states.Add(p, state);
                         createdThisStep.Add(p);
                     }
@@ -239,10 +266,10 @@ public abstract partial class Optimizer<TOptions> : Optimizer where TOptions : O
         var allocate = StateMemory.For(p);
         Kernels.Reserve(p.Shape);
         return new ParameterState(new TensorStep<Memory<float>, double>(p.Name, p.Shape, p.Data, layout,
-            layout.Select(spec => allocate(spec.Name, spec.Shape))));
+            layout.Select(spec => allocate(spec.Name, [spec.StorageLength]))));
     }
 
     /// <summary>The state a parameter takes when loaded from a file that holds the tensors for which <paramref name="fileHasTensor"/> is true.</summary>
     internal ParameterState CreateLoadedState(Parameter p, TOptions options, Func<string, bool> fileHasTensor) =>
-        CreateState(p, rule.LoadedStateLayout(p.Shape, options, fileHasTensor));
+        CreateState(p, rule.LoadedStateLayout(p.Shape, options, fileHasTensor, StateFormat));
 }

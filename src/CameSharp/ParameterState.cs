@@ -1,7 +1,10 @@
 namespace CameSharp;
 
-/// <summary>A named state tensor, under the official PyTorch implementation's name (exp_avg, exp_avg_sq_row, ...).</summary>
-internal readonly record struct StateTensor(string Name, Memory<float> Data, int[] Shape);
+/// <summary>
+/// A named state tensor, under the official PyTorch implementation's name (exp_avg, exp_avg_sq_row, ...), or an 8-bit
+/// state's exp_avg_codes (one byte an element of <paramref name="Shape"/>, packed four to a float of <paramref name="Data"/>).
+/// </summary>
+internal readonly record struct StateTensor(string Name, Memory<float> Data, int[] Shape, StateEncoding Encoding);
 
 /// <summary>
 /// Supplies the memory of one state tensor, named as in the official code (exp_avg, exp_avg_sq_row, ...), zeroed.
@@ -18,7 +21,7 @@ internal sealed class ParameterState
         View = tensors;
         saved = tensors.Layout.Zip(tensors.Tensors)
             .Where(t => t.First.Saved)
-            .Select(t => new StateTensor(t.First.Name, t.Second, t.First.Shape))
+            .Select(t => new StateTensor(t.First.Name, t.Second, t.First.Shape, t.First.Encoding))
             .ToArray();
         Bytes = 4L * tensors.Tensors.Sum(t => (long)t.Length);
     }

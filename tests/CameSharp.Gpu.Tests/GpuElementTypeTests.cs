@@ -125,11 +125,11 @@ public sealed class GpuElementTypeTests(CpuAcceleratorFixture device, ITestOutpu
     /// <summary>A pass over θ and g of two element types, and what it is called with; the tensors are those of <see cref="PassTensors"/>.</summary>
     private static readonly Dictionary<string, Action<GpuKernels, PassTensors>> PassesOverBoth = new()
     {
-        ["MomentumStep"] = (k, t) => k.MomentumStep(t["p"], t["g"], t["v"], k.Scalar(1), t["m"], 0.9, 1e-2f, 1e-2f, 1e-2f, true),
-        ["AdafactorStep"] = (k, t) => k.AdafactorStep(t["p"], t["g"], t["v"], k.Scalar(1e-2), true, t["m"], 0.9, k.Scalar(1e-4)),
-        ["AdafactorStep factored"] = (k, t) => k.AdafactorStep(t["p"], t["g"], t.Factored("V"), k.Scalar(1e-2), true, t["m"], 0.9, k.Scalar(1e-4)),
-        ["AdamWStep"] = (k, t) => k.AdamWStep(t["p"], t["g"], t["m"], t["v"], 0.99f, 0.9, 0.999, 1e-2f, 1f, 1e-8f, true),
-        ["LambMoments"] = (k, t) => k.LambMoments(t["p"], t["g"], t["m"], t["v"], 0.9, 0.999, new LambDirection(1, 1, 1e-6f, 1e-2f)),
+        ["MomentumStep"] = (k, t) => k.MomentumStep(t["p"], t["g"], t["v"], k.Scalar(1), t.Moment("m"), 0.9, 1e-2f, 1e-2f, 1e-2f, true),
+        ["AdafactorStep"] = (k, t) => k.AdafactorStep(t["p"], t["g"], t["v"], k.Scalar(1e-2), true, t.Moment("m"), 0.9, k.Scalar(1e-4)),
+        ["AdafactorStep factored"] = (k, t) => k.AdafactorStep(t["p"], t["g"], t.Factored("V"), k.Scalar(1e-2), true, t.Moment("m"), 0.9, k.Scalar(1e-4)),
+        ["AdamWStep"] = (k, t) => k.AdamWStep(t["p"], t["g"], t.Moment("m"), t.Moment("v"), 0.99f, 0.9, 0.999, 1e-2f, 1f, 1e-8f, true),
+        ["LambMoments"] = (k, t) => k.LambMoments(t["p"], t["g"], t.Moment("m"), t.Moment("v"), 0.9, 0.999, new LambDirection(1, 1, 1e-6f, 1e-2f)),
     };
 
     public static TheoryData<string, GpuElementType, GpuElementType> MixedCases()
@@ -165,16 +165,16 @@ public sealed class GpuElementTypeTests(CpuAcceleratorFixture device, ITestOutpu
         ["FactoredSquareMeans"] = ("V.Row", "v", (k, t) => k.FactoredSquareMeans(t["g"], t.Factored("V"), 1e-30f, 0.999)),
         ["CommitFactored"] = ("S.Col", "x", (k, t) => k.CommitFactored(t.Factored("S"), 0.9999)),
         ["SecondMoment"] = ("v", "v", (k, t) => k.SecondMoment(t["g"], t["v"], 0.999, 1e-30f)),
-        ["CameMomentum m"] = ("m", "m", (k, t) => k.CameMomentum(t["g"], t.Factored("V"), k.Scalar(1), t["m"], 0.9, 1e-16f, t.Factored("S"))),
+        ["CameMomentum m"] = ("m", "m", (k, t) => k.CameMomentum(t["g"], t.Factored("V"), k.Scalar(1), t.Moment("m"), 0.9, 1e-16f, t.Factored("S"))),
         ["CameMomentum instability"] = ("S.ColFactor", "instability",
-            (k, t) => k.CameMomentum(t["g"], t.Factored("V"), k.Scalar(1), t["m"], 0.9, 1e-16f, t.Factored("S"))),
-        ["ConfidenceStep"] = ("S.RowFactor", "instability", (k, t) => k.ConfidenceStep(t["p"], t["m"], t.Factored("S"), 1e-2f, 1e-2f, 1e-2f)),
+            (k, t) => k.CameMomentum(t["g"], t.Factored("V"), k.Scalar(1), t.Moment("m"), 0.9, 1e-16f, t.Factored("S"))),
+        ["ConfidenceStep"] = ("S.RowFactor", "instability", (k, t) => k.ConfidenceStep(t["p"], t.Moment("m"), t.Factored("S"), 1e-2f, 1e-2f, 1e-2f)),
         ["MomentumStep"] = ("m", "m", PassesOverBoth["MomentumStep"]),
         ["AdafactorStep"] = ("v", "v", PassesOverBoth["AdafactorStep"]),
         ["AdafactorStep factored"] = ("V.Col", "v", PassesOverBoth["AdafactorStep factored"]),
         ["AdamWStep"] = ("v", "v", PassesOverBoth["AdamWStep"]),
         ["LambMoments"] = ("m", "m", PassesOverBoth["LambMoments"]),
-        ["LambStep"] = ("v", "v", (k, t) => k.LambStep(t["p"], t["m"], t["v"], new LambDirection(1, 1, 1e-6f, 1e-2f), 1e-2, k.Scalar(1))),
+        ["LambStep"] = ("v", "v", (k, t) => k.LambStep(t["p"], t.Moment("m"), t.Moment("v"), new LambDirection(1, 1, 1e-6f, 1e-2f), 1e-2, k.Scalar(1))),
     };
 
     public static TheoryData<string> StateCases() => new(PassesOverState.Keys);
@@ -253,6 +253,9 @@ public sealed class GpuElementTypeTests(CpuAcceleratorFixture device, ITestOutpu
         }
 
         public GpuTensor this[string name] => tensors[name].Tensor;
+
+        /// <summary>A full-size state tensor as the passes take it: float32.</summary>
+        public Moment<GpuTensor> Moment(string name) => Moment<GpuTensor>.Float32(this[name]);
 
         public Factored<GpuTensor> Factored(string name) =>
             new(Shape, this[$"{name}.Row"], this[$"{name}.Col"], this[$"{name}.RowFactor"], this[$"{name}.ColFactor"]);

@@ -90,7 +90,7 @@ public sealed class OptimizerCheckpoint
             foreach (var key in group.Keys)
             {
                 if (stateOf(key) is not { } state) continue;
-                foreach (var t in state.Tensors) tensors.Add(new($"{key}.{t.Name}", t.Shape, t.Data, null));
+                foreach (var t in state.Tensors) tensors.Add(new($"{key}.{t.Name}", t.Shape, t.Data, null, t.IsCodes));
                 tensors.Add(new($"{key}.step", [], ReadOnlyMemory<float>.Empty, state.Step));
             }
             var entry = group.Options.ToReference();
@@ -142,7 +142,7 @@ public sealed class OptimizerCheckpoint
 
         // Map each tensor of the file to the staged memory it fills; a tensor nothing asks for is refused.
         var byName = entries.ToDictionary(e => e.Name, StringComparer.Ordinal);
-        var targets = new Dictionary<string, Memory<float>>(StringComparer.Ordinal);
+        var targets = new Dictionary<string, (Memory<float> Data, int Bytes)>(StringComparer.Ordinal);
         var steps = new Dictionary<string, (string Key, long[] Value)>(StringComparer.Ordinal);
         for (int g = 0; g < groups.Count; g++)
         {
@@ -155,8 +155,9 @@ public sealed class OptimizerCheckpoint
                 {
                     string name = $"{key}.{t.Name}";
                     if (!byName.TryGetValue(name, out var entry)) throw new CheckpointException($"tensor '{name}' is missing.");
-                    entry.Expect("F32", t.Shape.Select(d => (long)d));
-                    targets[name] = t.Data;
+                    entry.Expect(t.IsCodes ? "U8" : "F32", t.Shape.Select(d => (long)d));
+                    long elements = t.Shape.Aggregate(1L, (a, b) => a * b);
+                    targets[name] = (t.Data, checked((int)(t.IsCodes ? elements : 4 * elements)));
                 }
             }
         }
@@ -165,8 +166,8 @@ public sealed class OptimizerCheckpoint
                 throw new CheckpointException($"tensor '{e.Name}' belongs to no parameter of this optimizer.");
 
         SafeTensorsFile.ReadData(stream, header, Meta(SafeTensorsFile.ChecksumKey), entries, entry =>
-            targets.TryGetValue(entry.Name, out var floats)
-                ? MemoryMarshal.AsBytes(floats.Span)
+            targets.TryGetValue(entry.Name, out var target)
+                ? MemoryMarshal.AsBytes(target.Data.Span)[..target.Bytes]
                 : MemoryMarshal.AsBytes(steps[entry.Name].Value.AsSpan()));
         var stepCounts = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var (name, (key, value)) in steps)

@@ -20,11 +20,14 @@ internal sealed record SafeTensorsEntry(string Name, string DType, long[] Shape,
     }
 }
 
-/// <summary>A tensor to write: float32 data or one int64 scalar (a step count).</summary>
-internal readonly record struct SafeTensorsTensor(string Name, int[] Shape, ReadOnlyMemory<float> Floats, long? Scalar)
+/// <summary>
+/// A tensor to write: float32 data, uint8 codes packed four to a float of <paramref name="Floats"/> (when
+/// <paramref name="Codes"/>; the file holds one byte an element of <paramref name="Shape"/>), or one int64 scalar (a step count).
+/// </summary>
+internal readonly record struct SafeTensorsTensor(string Name, int[] Shape, ReadOnlyMemory<float> Floats, long? Scalar, bool Codes = false)
 {
-    public string DType => Scalar is null ? "F32" : "I64";
-    public long ByteLength => Scalar is null ? 4L * Floats.Length : 8;
+    public string DType => Scalar is not null ? "I64" : Codes ? "U8" : "F32";
+    public long ByteLength => Scalar is not null ? 8 : Codes ? Shape.Aggregate(1L, (a, b) => a * b) : 4L * Floats.Length;
 }
 
 /// <summary>Where a tensor's bytes go when the data section is read.</summary>
@@ -66,7 +69,7 @@ internal static class SafeTensorsFile
                 BinaryPrimitives.WriteInt64LittleEndian(scalar, value);
                 bytes = scalar;
             }
-            else bytes = MemoryMarshal.AsBytes(t.Floats.Span);
+            else bytes = MemoryMarshal.AsBytes(t.Floats.Span)[..(int)t.ByteLength];
             stream.Write(bytes);
             sha.AppendData(bytes);
             written += bytes.Length;

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace CameSharp.Kernels;
 
@@ -12,14 +13,41 @@ internal sealed class AdafactorStep : ModalFlatPass<AdafactorStep.Arguments>
 {
     /// <summary>Steps with momentum when <paramref name="momentum"/> is not empty.</summary>
     public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, Memory<float> v, float updateScale,
-        Memory<float> momentum, double b1, float weightDecay) =>
+        Moment<Memory<float>> momentum, double b1, float weightDecay) =>
         Run(runner, parameter.Length, new(parameter, gradient, v, updateScale, momentum, b1, -weightDecay));
 
-    protected override bool IsOn(in Arguments a) => !a.ExpAvg.IsEmpty;
+    protected override bool IsOn(in Arguments a) => !a.ExpAvg.Data.IsEmpty;
 
-    protected override void Run<TMomentum>(FlatChunk chunk, in Arguments a) =>
-        Update<RsqrtOf, TMomentum>(chunk.Of(a.Parameter), chunk.Of(a.Gradient), chunk.Of(a.SecondMoment), a.Scale,
-            TMomentum.IsOn ? chunk.Of(a.ExpAvg) : default, a.Beta1, a.Decay);
+    protected override void Run<TMomentum>(FlatChunk chunk, in Arguments a)
+    {
+        if (TMomentum.IsOn && a.ExpAvg.IsQuantized)
+            UpdateBlocks<RsqrtOf>(chunk.Of(a.Parameter), chunk.Of(a.Gradient), chunk.Of(a.SecondMoment), a.Scale,
+                MemoryMarshal.AsBytes(a.ExpAvg.Data.Span).Slice(chunk.Start, chunk.Count), a.ExpAvg.Absmax.Span, chunk.Start / Blockwise8Bit.BlockSize,
+                a.Beta1, a.Decay);
+        else
+            Update<RsqrtOf, TMomentum>(chunk.Of(a.Parameter), chunk.Of(a.Gradient), chunk.Of(a.SecondMoment), a.Scale,
+                TMomentum.IsOn ? chunk.Of(a.ExpAvg.Data) : default, a.Beta1, a.Decay);
+    }
+
+    /// <summary>
+    /// <see cref="Update"/> with momentum over a span whose momentum is 8-bit: each block of <paramref name="codes"/>
+    /// (whose absmax is <paramref name="absmax"/>[<paramref name="firstBlock"/> + k]) decoded into a stack buffer,
+    /// stepped, and encoded back.
+    /// </summary>
+    public static void UpdateBlocks<TDenominator>(Span<float> p, ReadOnlySpan<float> g, ReadOnlySpan<float> denominator, float scale,
+        Span<byte> codes, Span<float> absmax, int firstBlock, double beta1, float decay) where TDenominator : struct, IDenominator
+    {
+        Span<float> block = stackalloc float[Blockwise8Bit.BlockSize];
+        for (int k = 0, index = firstBlock; k < p.Length; k += Blockwise8Bit.BlockSize, index++)
+        {
+            int n = Math.Min(Blockwise8Bit.BlockSize, p.Length - k);
+            Span<float> m = block[..n];
+            Span<byte> blockCodes = codes.Slice(k, n);
+            BlockCodec.Decode<SignedCode>(blockCodes, absmax[index], m);
+            Update<TDenominator, On>(p.Slice(k, n), g.Slice(k, n), denominator.Slice(k, n), scale, m, beta1, decay);
+            absmax[index] = BlockCodec.Encode<SignedCode>(m, blockCodes);
+        }
+    }
 
     /// <summary>
     /// The step over a span: u_j = scale · d_j · g_j, d being <typeparamref name="TDenominator"/> over
@@ -57,5 +85,5 @@ internal sealed class AdafactorStep : ModalFlatPass<AdafactorStep.Arguments>
     }
 
     internal readonly record struct Arguments(Memory<float> Parameter, Memory<float> Gradient, Memory<float> SecondMoment, float Scale,
-        Memory<float> ExpAvg, double Beta1, float Decay);
+        Moment<Memory<float>> ExpAvg, double Beta1, float Decay);
 }

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace CameSharp.Kernels;
 
@@ -10,7 +11,7 @@ namespace CameSharp.Kernels;
 /// </summary>
 internal sealed class AdamWStep : ModalFlatPass<AdamWStep.Arguments>
 {
-    public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, Memory<float> m, Memory<float> v,
+    public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, Moment<Memory<float>> m, Moment<Memory<float>> v,
         float decay, double b1, double b2, float alpha, float correction2Sqrt, float epsilon, bool move) =>
         Run(runner, parameter.Length,
             new(parameter, gradient, m, v, decay, (float)(1 - b1), (float)b2, (float)(1 - b2), alpha, correction2Sqrt, epsilon, move));
@@ -19,10 +20,15 @@ internal sealed class AdamWStep : ModalFlatPass<AdamWStep.Arguments>
 
     protected override void Run<TMove>(FlatChunk chunk, in Arguments a)
     {
+        if (a.ExpAvg.IsQuantized)
+        {
+            RunBlocks<TMove>(chunk, a);
+            return;
+        }
         Span<float> p = chunk.Of(a.Parameter);
         ReadOnlySpan<float> g = chunk.Of(a.Gradient);
-        Span<float> m = chunk.Of(a.ExpAvg);
-        Span<float> v = chunk.Of(a.ExpAvgSq);
+        Span<float> m = chunk.Of(a.ExpAvg.Data);
+        Span<float> v = chunk.Of(a.ExpAvgSq.Data);
         var decay = new Vector<float>(a.DecayFactor);
         var w1 = new Vector<float>(a.OneMinusBeta1);
         var b2 = new Vector<float>(a.Beta2);
@@ -37,7 +43,45 @@ internal sealed class AdamWStep : ModalFlatPass<AdamWStep.Arguments>
             Step<TailLanes, TMove>(p, g, m, v, j, decay, w1, b2, w2, alpha, bc2, epsv);
     }
 
-    internal readonly record struct Arguments(Memory<float> Parameter, Memory<float> Gradient, Memory<float> ExpAvg, Memory<float> ExpAvgSq,
+    /// <summary>
+    /// With 8-bit moments (both are, or neither: they share a tensor's shape): each block of m and v decoded into stack
+    /// buffers, stepped (p from the updated moments before they are encoded), and encoded back.
+    /// </summary>
+    private static void RunBlocks<TMove>(FlatChunk chunk, in Arguments a) where TMove : struct, ISwitch
+    {
+        Span<float> allP = chunk.Of(a.Parameter);
+        ReadOnlySpan<float> allG = chunk.Of(a.Gradient);
+        Span<byte> allM = MemoryMarshal.AsBytes(a.ExpAvg.Data.Span).Slice(chunk.Start, chunk.Count);
+        Span<byte> allV = MemoryMarshal.AsBytes(a.ExpAvgSq.Data.Span).Slice(chunk.Start, chunk.Count);
+        Span<float> mAbsmax = a.ExpAvg.Absmax.Span, vAbsmax = a.ExpAvgSq.Absmax.Span;
+        Span<float> mBlock = stackalloc float[Blockwise8Bit.BlockSize], vBlock = stackalloc float[Blockwise8Bit.BlockSize];
+        var decay = new Vector<float>(a.DecayFactor);
+        var w1 = new Vector<float>(a.OneMinusBeta1);
+        var b2 = new Vector<float>(a.Beta2);
+        var w2 = new Vector<float>(a.OneMinusBeta2);
+        var alpha = new Vector<float>(a.StepSize);
+        var bc2 = new Vector<float>(a.Correction2Sqrt);
+        var epsv = new Vector<float>(a.Eps);
+        for (int k = 0, index = chunk.Start / Blockwise8Bit.BlockSize; k < chunk.Count; k += Blockwise8Bit.BlockSize, index++)
+        {
+            int n = Math.Min(Blockwise8Bit.BlockSize, chunk.Count - k);
+            Span<float> m = mBlock[..n], v = vBlock[..n];
+            Span<byte> mCodes = allM.Slice(k, n), vCodes = allV.Slice(k, n);
+            BlockCodec.Decode<SignedCode>(mCodes, mAbsmax[index], m);
+            BlockCodec.Decode<UnsignedCode>(vCodes, vAbsmax[index], v);
+            Span<float> p = allP.Slice(k, n);
+            ReadOnlySpan<float> g = allG.Slice(k, n);
+            int j = 0;
+            for (; j <= n - Simd.Width; j += Simd.Width)
+                Step<FullLanes, TMove>(p, g, m, v, j, decay, w1, b2, w2, alpha, bc2, epsv);
+            if (j < n)
+                Step<TailLanes, TMove>(p, g, m, v, j, decay, w1, b2, w2, alpha, bc2, epsv);
+            mAbsmax[index] = BlockCodec.Encode<SignedCode>(m, mCodes);
+            vAbsmax[index] = BlockCodec.Encode<UnsignedCode>(v, vCodes);
+        }
+    }
+
+    internal readonly record struct Arguments(Memory<float> Parameter, Memory<float> Gradient, Moment<Memory<float>> ExpAvg, Moment<Memory<float>> ExpAvgSq,
         float DecayFactor, float OneMinusBeta1, float Beta2, float OneMinusBeta2, float StepSize, float Correction2Sqrt, float Eps,
         bool MoveParameters);
 

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace CameSharp.Kernels;
 
@@ -15,24 +16,29 @@ namespace CameSharp.Kernels;
 /// Column sums are added row by row, right after each row. Running down the chunk's columns afterwards instead (as
 /// <see cref="FactoredSquareMeans"/> does) leaves memory idle while it recomputes the instability from cache, which
 /// measured clearly slower in a stand-alone copy of both loops.
+/// With an 8-bit momentum each row goes block by block: decode into a stack buffer, the same element formula, encode
+/// back. Blocks hold whole vectors, so a row's sum is added in the same order either way.
 /// </remarks>
 internal sealed class CameMomentum : ChunkJob
 {
     private readonly ColumnSumCombiner combiner = new();
     private FactoredLayout layout;
-    private Memory<float> grad, expAvg, rowFactor, colFactor, rowMeans, columnMeans;
+    private Memory<float> grad, expAvg, expAvgAbsmax, rowFactor, colFactor, rowMeans, columnMeans;
+    private bool quantized;
     private float[] partials = [];
     private float clip, beta1, oneMinusBeta1, eps2;
 
     public void Execute(KernelRunner runner, KernelWorkspace workspace, Memory<float> gradient, FactoredMoment secondMoment,
-        float clipScale, Memory<float> momentum, double b1, float epsilon2, FactoredMoment instability)
+        float clipScale, Moment<Memory<float>> momentum, double b1, float epsilon2, FactoredMoment instability)
     {
         layout = instability.Layout;
         grad = gradient;
         rowFactor = secondMoment.RowFactor;
         colFactor = secondMoment.ColFactor;
         clip = clipScale;
-        expAvg = momentum;
+        expAvg = momentum.Data;
+        expAvgAbsmax = momentum.Absmax;
+        quantized = momentum.IsQuantized;
         beta1 = (float)b1;
         oneMinusBeta1 = (float)(1 - b1);
         eps2 = epsilon2;
@@ -45,6 +51,11 @@ internal sealed class CameMomentum : ChunkJob
 
     public override void Run(int chunk)
     {
+        if (quantized)
+        {
+            RunBlocks(chunk);
+            return;
+        }
         var (firstBatch, endBatch, firstRow, endRow) = layout.Range(chunk);
         int cols = layout.Cols;
         var clipv = new Vector<float>(clip);
@@ -74,6 +85,51 @@ internal sealed class CameMomentum : ChunkJob
                 if (j < cols)
                     sum += Simd.Sum(Update<TailLanes>(g, c, m, columnSums, j, r, clipv, b1, w1, eps));
                 means[b * layout.Rows + i] = sum / cols;
+            }
+            if (layout.Splits == 1) TensorPrimitives.Divide(columnSums, layout.Rows, columnSums);
+        }
+    }
+
+    /// <summary>The 8-bit momentum's version of <see cref="Run"/>: the same rows, a block at a time.</summary>
+    private void RunBlocks(int chunk)
+    {
+        var (firstBatch, endBatch, firstRow, endRow) = layout.Range(chunk);
+        int cols = layout.Cols, blocksPerRow = (cols + Blockwise8Bit.BlockSize - 1) / Blockwise8Bit.BlockSize;
+        var clipv = new Vector<float>(clip);
+        var b1 = new Vector<float>(beta1);
+        var w1 = new Vector<float>(oneMinusBeta1);
+        var eps = new Vector<float>(eps2);
+        Span<float> block = stackalloc float[Blockwise8Bit.BlockSize];
+        ReadOnlySpan<float> allG = grad.Span, rowFactors = rowFactor.Span;
+        Span<byte> allCodes = MemoryMarshal.AsBytes(expAvg.Span);
+        Span<float> absmax = expAvgAbsmax.Span, means = rowMeans.Span;
+        for (int b = firstBatch; b < endBatch; b++)
+        {
+            Span<float> columnSums = layout.ColumnSums(chunk, b, partials, columnMeans);
+            ReadOnlySpan<float> c = colFactor.Span.Slice(b * cols, cols);
+            columnSums.Clear();
+            for (int i = firstRow; i < endRow; i++)
+            {
+                int row = b * layout.Rows + i, offset = layout.RowOffset(b, i);
+                var r = new Vector<float>(rowFactors[row]);
+                var rowSum = Vector<float>.Zero;
+                float tail = 0;
+                for (int k = 0, index = row * blocksPerRow; k < cols; k += Blockwise8Bit.BlockSize, index++)
+                {
+                    int n = Math.Min(Blockwise8Bit.BlockSize, cols - k);
+                    Span<float> m = block[..n];
+                    Span<byte> codes = allCodes.Slice(offset + k, n);
+                    BlockCodec.Decode<SignedCode>(codes, absmax[index], m);
+                    ReadOnlySpan<float> g = allG.Slice(offset + k, n), ck = c.Slice(k, n);
+                    Span<float> sums = columnSums.Slice(k, n);
+                    int j = 0;
+                    for (; j <= n - Simd.Width; j += Simd.Width)
+                        rowSum += Update<FullLanes>(g, ck, m, sums, j, r, clipv, b1, w1, eps);
+                    if (j < n)
+                        tail = Simd.Sum(Update<TailLanes>(g, ck, m, sums, j, r, clipv, b1, w1, eps));
+                    absmax[index] = BlockCodec.Encode<SignedCode>(m, codes);
+                }
+                means[row] = (Simd.Sum(rowSum) + tail) / cols;
             }
             if (layout.Splits == 1) TensorPrimitives.Divide(columnSums, layout.Rows, columnSums);
         }

@@ -77,30 +77,30 @@ public sealed class CpuKernels : IKernels<Memory<float>, double>, IDisposable
         1.0 / Math.Max(1.0, Math.Sqrt(updateSquares / count) / threshold);
 
     /// <inheritdoc/>
-    public void CameMomentum(Memory<float> gradient, Factored<Memory<float>> v, double clip, Memory<float> m, double beta1, float eps2,
+    public void CameMomentum(Memory<float> gradient, Factored<Memory<float>> v, double clip, Moment<Memory<float>> m, double beta1, float eps2,
         Factored<Memory<float>> instability) =>
         cameMomentum.Execute(runner, workspace, gradient, new FactoredMoment(v), (float)clip, m, beta1, eps2, new FactoredMoment(instability));
 
     /// <inheritdoc/>
-    public void ConfidenceStep(Memory<float> parameter, Memory<float> m, Factored<Memory<float>> instability, float lr, float weightDecay,
+    public void ConfidenceStep(Memory<float> parameter, Moment<Memory<float>> m, Factored<Memory<float>> instability, float lr, float weightDecay,
         float stepSize) =>
         confidenceStep.Execute(runner, parameter, m, new FactoredMoment(instability), lr, weightDecay, stepSize);
 
     /// <inheritdoc/>
-    public void MomentumStep(Memory<float> parameter, Memory<float> gradient, Memory<float> v, double clip, Memory<float> m, double beta1,
+    public void MomentumStep(Memory<float> parameter, Memory<float> gradient, Memory<float> v, double clip, Moment<Memory<float>> m, double beta1,
         float lr, float weightDecay, float stepSize, bool moveParameters) =>
         momentumStep.Execute(runner, parameter, gradient, v, (float)clip, m, beta1, lr, weightDecay, stepSize, moveParameters);
 
     /// <inheritdoc/>
     public void AdafactorStep(Memory<float> parameter, Memory<float> gradient, Factored<Memory<float>> v, double scale, bool momentum,
-        Memory<float> m, double beta1, double decay) =>
-        factoredAdafactorStep.Execute(runner, parameter, gradient, new FactoredMoment(v), (float)scale, momentum ? m : Memory<float>.Empty, beta1,
+        Moment<Memory<float>> m, double beta1, double decay) =>
+        factoredAdafactorStep.Execute(runner, parameter, gradient, new FactoredMoment(v), (float)scale, momentum ? m : default, beta1,
             (float)decay);
 
     /// <inheritdoc/>
     public void AdafactorStep(Memory<float> parameter, Memory<float> gradient, Memory<float> v, double scale, bool momentum,
-        Memory<float> m, double beta1, double decay) =>
-        adafactorStep.Execute(runner, parameter, gradient, v, (float)scale, momentum ? m : Memory<float>.Empty, beta1, (float)decay);
+        Moment<Memory<float>> m, double beta1, double decay) =>
+        adafactorStep.Execute(runner, parameter, gradient, v, (float)scale, momentum ? m : default, beta1, (float)decay);
 
     /// <inheritdoc/>
     public double Rms(Memory<float> x) => TensorPrimitives.Norm(x.Span) / Math.Sqrt(x.Length);
@@ -115,13 +115,13 @@ public sealed class CpuKernels : IKernels<Memory<float>, double>, IDisposable
     public double Max(double a, double b) => Math.Max(a, b);
 
     /// <inheritdoc/>
-    public void AdamWStep(Memory<float> parameter, Memory<float> gradient, Memory<float> m, Memory<float> v, float decayFactor, double beta1,
+    public void AdamWStep(Memory<float> parameter, Memory<float> gradient, Moment<Memory<float>> m, Moment<Memory<float>> v, float decayFactor, double beta1,
         double beta2, float stepSize, float correction2Sqrt, float eps, bool moveParameters) =>
         adamWStep.Execute(runner, parameter, gradient, m, v, decayFactor, beta1, beta2, stepSize, correction2Sqrt, eps, moveParameters);
 
     /// <inheritdoc/>
-    public (double UpdateSquares, double ParameterSquares) LambMoments(Memory<float> parameter, Memory<float> gradient, Memory<float> m,
-        Memory<float> v, double beta1, double beta2, LambDirection direction) =>
+    public (double UpdateSquares, double ParameterSquares) LambMoments(Memory<float> parameter, Memory<float> gradient, Moment<Memory<float>> m,
+        Moment<Memory<float>> v, double beta1, double beta2, LambDirection direction) =>
         lambMoments.Execute(runner, workspace, parameter, gradient, m, v, beta1, beta2, direction);
 
     /// <inheritdoc/>
@@ -129,7 +129,7 @@ public sealed class CpuKernels : IKernels<Memory<float>, double>, IDisposable
         Lamb.TrustRatio(Math.Sqrt(parameterSquares), Math.Sqrt(updateSquares));
 
     /// <inheritdoc/>
-    public void LambStep(Memory<float> parameter, Memory<float> m, Memory<float> v, LambDirection direction, double lr, double trust) =>
+    public void LambStep(Memory<float> parameter, Moment<Memory<float>> m, Moment<Memory<float>> v, LambDirection direction, double lr, double trust) =>
         lambStep.Execute(runner, parameter, m, v, direction, (float)(lr * trust));
 
     /// <summary>Stops the worker threads.</summary>

@@ -1,3 +1,5 @@
+using System.Runtime.InteropServices;
+
 namespace CameSharp.Kernels;
 
 /// <summary>
@@ -8,13 +10,14 @@ internal sealed class FactoredAdafactorStep : FactoredPass<FactoredAdafactorStep
 {
     /// <summary>Steps with momentum when <paramref name="momentum"/> is not empty.</summary>
     public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, FactoredMoment secondMoment,
-        float updateScale, Memory<float> momentum, double b1, float weightDecay) =>
+        float updateScale, Moment<Memory<float>> momentum, double b1, float weightDecay) =>
         Run(runner, secondMoment.Layout,
             new(parameter, gradient, secondMoment.RowFactor, secondMoment.ColFactor, updateScale, momentum, b1, -weightDecay));
 
     protected override void Run(int chunk, in FactoredLayout layout, in Arguments a)
     {
-        if (a.ExpAvg.IsEmpty) Run<Off>(chunk, layout, a);
+        if (a.ExpAvg.Data.IsEmpty) Run<Off>(chunk, layout, a);
+        else if (a.ExpAvg.IsQuantized) RunBlocks(chunk, layout, a);
         else Run<On>(chunk, layout, a);
     }
 
@@ -23,7 +26,7 @@ internal sealed class FactoredAdafactorStep : FactoredPass<FactoredAdafactorStep
         var (firstBatch, endBatch, firstRow, endRow) = layout.Range(chunk);
         int cols = layout.Cols;
         ReadOnlySpan<float> rowFactors = a.RowFactor.Span;
-        Span<float> allP = a.Parameter.Span, allM = a.ExpAvg.Span;
+        Span<float> allP = a.Parameter.Span, allM = a.ExpAvg.Data.Span;
         ReadOnlySpan<float> allG = a.Gradient.Span;
         for (int b = firstBatch; b < endBatch; b++)
         {
@@ -38,6 +41,27 @@ internal sealed class FactoredAdafactorStep : FactoredPass<FactoredAdafactorStep
         }
     }
 
+    /// <summary>With an 8-bit momentum, whose blocks restart at each row.</summary>
+    private static void RunBlocks(int chunk, in FactoredLayout layout, in Arguments a)
+    {
+        var (firstBatch, endBatch, firstRow, endRow) = layout.Range(chunk);
+        int cols = layout.Cols, blocksPerRow = (cols + Blockwise8Bit.BlockSize - 1) / Blockwise8Bit.BlockSize;
+        ReadOnlySpan<float> rowFactors = a.RowFactor.Span;
+        Span<float> allP = a.Parameter.Span, absmax = a.ExpAvg.Absmax.Span;
+        Span<byte> allCodes = MemoryMarshal.AsBytes(a.ExpAvg.Data.Span);
+        ReadOnlySpan<float> allG = a.Gradient.Span;
+        for (int b = firstBatch; b < endBatch; b++)
+        {
+            ReadOnlySpan<float> c = a.ColFactor.Span.Slice(b * cols, cols);
+            for (int i = firstRow; i < endRow; i++)
+            {
+                int row = b * layout.Rows + i, offset = layout.RowOffset(b, i);
+                AdafactorStep.UpdateBlocks<Factors>(allP.Slice(offset, cols), allG.Slice(offset, cols), c, rowFactors[row] * a.Scale,
+                    allCodes.Slice(offset, cols), absmax, row * blocksPerRow, a.Beta1, a.Decay);
+            }
+        }
+    }
+
     internal readonly record struct Arguments(Memory<float> Parameter, Memory<float> Gradient, Memory<float> RowFactor, Memory<float> ColFactor,
-        float Scale, Memory<float> ExpAvg, double Beta1, float Decay);
+        float Scale, Moment<Memory<float>> ExpAvg, double Beta1, float Decay);
 }

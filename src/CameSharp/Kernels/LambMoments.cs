@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace CameSharp.Kernels;
 
@@ -11,7 +12,7 @@ internal sealed class LambMoments : FlatPass<LambMoments.Arguments>
 {
     /// <summary>Updates the moments and returns (Σ r², Σ p²), each added per chunk and then in chunk order.</summary>
     public (double UpdateSquares, double ParameterSquares) Execute(KernelRunner runner, KernelWorkspace workspace, Memory<float> parameter,
-        Memory<float> gradient, Memory<float> m, Memory<float> v, double b1, double b2, LambDirection lambDirection)
+        Memory<float> gradient, Moment<Memory<float>> m, Moment<Memory<float>> v, double b1, double b2, LambDirection lambDirection)
     {
         int chunks = Run(runner, parameter.Length, new(parameter, gradient, m, v, workspace.ChunkSums, (float)b1, (float)(1 - b1), (float)b2,
             (float)(1 - b2), lambDirection));
@@ -20,10 +21,15 @@ internal sealed class LambMoments : FlatPass<LambMoments.Arguments>
 
     protected override void Run(FlatChunk chunk, in Arguments a)
     {
+        if (a.ExpAvg.IsQuantized)
+        {
+            RunBlocks(chunk, a);
+            return;
+        }
         ReadOnlySpan<float> p = chunk.Of(a.Parameter);
         ReadOnlySpan<float> g = chunk.Of(a.Gradient);
-        Span<float> m = chunk.Of(a.ExpAvg);
-        Span<float> v = chunk.Of(a.ExpAvgSq);
+        Span<float> m = chunk.Of(a.ExpAvg.Data);
+        Span<float> v = chunk.Of(a.ExpAvgSq.Data);
         var r = new LambDirectionFormula(a.Direction);
         var b1 = new Vector<float>(a.Beta1);
         var w1 = new Vector<float>(a.OneMinusBeta1);
@@ -38,6 +44,47 @@ internal sealed class LambMoments : FlatPass<LambMoments.Arguments>
         {
             Vector<float> tailUpdates = default, tailParameters = default;
             Update<TailLanes>(p, g, m, v, j, b1, w1, b2, w2, r, ref tailUpdates, ref tailParameters);
+            updateSum += Simd.Sum(tailUpdates);
+            parameterSum += Simd.Sum(tailParameters);
+        }
+        a.Sums[2 * chunk.Index] = updateSum;
+        a.Sums[2 * chunk.Index + 1] = parameterSum;
+    }
+
+    /// <summary>With 8-bit moments, a block at a time; the sums run over the chunk in the same order as in float32.</summary>
+    private static void RunBlocks(FlatChunk chunk, in Arguments a)
+    {
+        ReadOnlySpan<float> allP = chunk.Of(a.Parameter), allG = chunk.Of(a.Gradient);
+        Span<byte> allM = MemoryMarshal.AsBytes(a.ExpAvg.Data.Span).Slice(chunk.Start, chunk.Count);
+        Span<byte> allV = MemoryMarshal.AsBytes(a.ExpAvgSq.Data.Span).Slice(chunk.Start, chunk.Count);
+        Span<float> mAbsmax = a.ExpAvg.Absmax.Span, vAbsmax = a.ExpAvgSq.Absmax.Span;
+        Span<float> mBlock = stackalloc float[Blockwise8Bit.BlockSize], vBlock = stackalloc float[Blockwise8Bit.BlockSize];
+        var r = new LambDirectionFormula(a.Direction);
+        var b1 = new Vector<float>(a.Beta1);
+        var w1 = new Vector<float>(a.OneMinusBeta1);
+        var b2 = new Vector<float>(a.Beta2);
+        var w2 = new Vector<float>(a.OneMinusBeta2);
+        Vector<float> updateSquares = default, parameterSquares = default, tailUpdates = default, tailParameters = default;
+        for (int k = 0, index = chunk.Start / Blockwise8Bit.BlockSize; k < chunk.Count; k += Blockwise8Bit.BlockSize, index++)
+        {
+            int n = Math.Min(Blockwise8Bit.BlockSize, chunk.Count - k);
+            Span<float> m = mBlock[..n], v = vBlock[..n];
+            Span<byte> mCodes = allM.Slice(k, n), vCodes = allV.Slice(k, n);
+            BlockCodec.Decode<SignedCode>(mCodes, mAbsmax[index], m);
+            BlockCodec.Decode<UnsignedCode>(vCodes, vAbsmax[index], v);
+            ReadOnlySpan<float> p = allP.Slice(k, n), g = allG.Slice(k, n);
+            int j = 0;
+            for (; j <= n - Simd.Width; j += Simd.Width)
+                Update<FullLanes>(p, g, m, v, j, b1, w1, b2, w2, r, ref updateSquares, ref parameterSquares);
+            if (j < n)
+                Update<TailLanes>(p, g, m, v, j, b1, w1, b2, w2, r, ref tailUpdates, ref tailParameters);
+            mAbsmax[index] = BlockCodec.Encode<SignedCode>(m, mCodes);
+            vAbsmax[index] = BlockCodec.Encode<UnsignedCode>(v, vCodes);
+        }
+        // Only the chunk's last block can end in a partial vector, so this is the float32 pass's order of addition.
+        double updateSum = Simd.Sum(updateSquares), parameterSum = Simd.Sum(parameterSquares);
+        if (chunk.Count % Simd.Width != 0)
+        {
             updateSum += Simd.Sum(tailUpdates);
             parameterSum += Simd.Sum(tailParameters);
         }
@@ -62,6 +109,6 @@ internal sealed class LambMoments : FlatPass<LambMoments.Arguments>
     }
 
     /// <summary>A run's arguments; <see cref="Sums"/> are the workspace's per-chunk sums: slot 0 of each chunk takes its Σ r², slot 1 its Σ p².</summary>
-    internal readonly record struct Arguments(Memory<float> Parameter, Memory<float> Gradient, Memory<float> ExpAvg, Memory<float> ExpAvgSq,
+    internal readonly record struct Arguments(Memory<float> Parameter, Memory<float> Gradient, Moment<Memory<float>> ExpAvg, Moment<Memory<float>> ExpAvgSq,
         double[] Sums, float Beta1, float OneMinusBeta1, float Beta2, float OneMinusBeta2, LambDirection Direction);
 }

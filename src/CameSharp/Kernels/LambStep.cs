@@ -1,20 +1,26 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace CameSharp.Kernels;
 
 /// <summary>LAMB's second pass: p ← p − scale · r, scale = η · trust, r recomputed from the moments as <see cref="LambMoments"/> formed it.</summary>
 internal sealed class LambStep : FlatPass<LambStep.Arguments>
 {
-    public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> m, Memory<float> v, LambDirection lambDirection,
+    public void Execute(KernelRunner runner, Memory<float> parameter, Moment<Memory<float>> m, Moment<Memory<float>> v, LambDirection lambDirection,
         float stepScale) =>
         Run(runner, parameter.Length, new(parameter, m, v, lambDirection, stepScale));
 
     protected override void Run(FlatChunk chunk, in Arguments a)
     {
+        if (a.ExpAvg.IsQuantized)
+        {
+            RunBlocks(chunk, a);
+            return;
+        }
         Span<float> p = chunk.Of(a.Parameter);
-        ReadOnlySpan<float> m = chunk.Of(a.ExpAvg);
-        ReadOnlySpan<float> v = chunk.Of(a.ExpAvgSq);
+        ReadOnlySpan<float> m = chunk.Of(a.ExpAvg.Data);
+        ReadOnlySpan<float> v = chunk.Of(a.ExpAvgSq.Data);
         var r = new LambDirectionFormula(a.Direction);
         var s = new Vector<float>(a.Scale);
         int j = 0, count = chunk.Count;
@@ -22,6 +28,31 @@ internal sealed class LambStep : FlatPass<LambStep.Arguments>
             Step<FullLanes>(p, m, v, j, r, s);
         if (j < count)
             Step<TailLanes>(p, m, v, j, r, s);
+    }
+
+    /// <summary>With 8-bit moments: each block of m and v decoded into stack buffers.</summary>
+    private static void RunBlocks(FlatChunk chunk, in Arguments a)
+    {
+        Span<float> allP = chunk.Of(a.Parameter);
+        ReadOnlySpan<byte> allM = MemoryMarshal.AsBytes(a.ExpAvg.Data.Span).Slice(chunk.Start, chunk.Count);
+        ReadOnlySpan<byte> allV = MemoryMarshal.AsBytes(a.ExpAvgSq.Data.Span).Slice(chunk.Start, chunk.Count);
+        ReadOnlySpan<float> mAbsmax = a.ExpAvg.Absmax.Span, vAbsmax = a.ExpAvgSq.Absmax.Span;
+        Span<float> mBlock = stackalloc float[Blockwise8Bit.BlockSize], vBlock = stackalloc float[Blockwise8Bit.BlockSize];
+        var r = new LambDirectionFormula(a.Direction);
+        var s = new Vector<float>(a.Scale);
+        for (int k = 0, index = chunk.Start / Blockwise8Bit.BlockSize; k < chunk.Count; k += Blockwise8Bit.BlockSize, index++)
+        {
+            int n = Math.Min(Blockwise8Bit.BlockSize, chunk.Count - k);
+            Span<float> m = mBlock[..n], v = vBlock[..n];
+            BlockCodec.Decode<SignedCode>(allM.Slice(k, n), mAbsmax[index], m);
+            BlockCodec.Decode<UnsignedCode>(allV.Slice(k, n), vAbsmax[index], v);
+            Span<float> p = allP.Slice(k, n);
+            int j = 0;
+            for (; j <= n - Simd.Width; j += Simd.Width)
+                Step<FullLanes>(p, m, v, j, r, s);
+            if (j < n)
+                Step<TailLanes>(p, m, v, j, r, s);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -32,6 +63,6 @@ internal sealed class LambStep : FlatPass<LambStep.Arguments>
         TLanes.Store(pv - scale * direction.Of(TLanes.Load(m, j), TLanes.Load(v, j), pv), p, j);
     }
 
-    internal readonly record struct Arguments(Memory<float> Parameter, Memory<float> ExpAvg, Memory<float> ExpAvgSq, LambDirection Direction,
+    internal readonly record struct Arguments(Memory<float> Parameter, Moment<Memory<float>> ExpAvg, Moment<Memory<float>> ExpAvgSq, LambDirection Direction,
         float Scale);
 }

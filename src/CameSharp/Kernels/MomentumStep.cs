@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 
 namespace CameSharp.Kernels;
 
@@ -11,7 +12,7 @@ namespace CameSharp.Kernels;
 internal sealed class MomentumStep : ModalFlatPass<MomentumStep.Arguments>
 {
     public void Execute(KernelRunner runner, Memory<float> parameter, Memory<float> gradient, Memory<float> v, float clipScale,
-        Memory<float> momentum, double b1, float learningRate, float weightDecay, float alpha, bool move) =>
+        Moment<Memory<float>> momentum, double b1, float learningRate, float weightDecay, float alpha, bool move) =>
         Run(runner, parameter.Length,
             new(parameter, gradient, v, clipScale, momentum, (float)b1, (float)(1 - b1), alpha, -learningRate * weightDecay, move));
 
@@ -19,10 +20,15 @@ internal sealed class MomentumStep : ModalFlatPass<MomentumStep.Arguments>
 
     protected override void Run<TMove>(FlatChunk chunk, in Arguments a)
     {
+        if (a.ExpAvg.IsQuantized)
+        {
+            RunBlocks<TMove>(chunk, a);
+            return;
+        }
         Span<float> p = chunk.Of(a.Parameter);
         ReadOnlySpan<float> g = chunk.Of(a.Gradient);
         ReadOnlySpan<float> v = chunk.Of(a.SecondMoment);
-        Span<float> m = chunk.Of(a.ExpAvg);
+        Span<float> m = chunk.Of(a.ExpAvg.Data);
         var clipv = new Vector<float>(a.Clip);
         var b1 = new Vector<float>(a.Beta1);
         var w1 = new Vector<float>(a.OneMinusBeta1);
@@ -35,8 +41,38 @@ internal sealed class MomentumStep : ModalFlatPass<MomentumStep.Arguments>
             Step<TailLanes, TMove>(p, g, v, m, j, clipv, b1, w1, alpha, decayv);
     }
 
+    /// <summary>The step with an 8-bit momentum: each block decoded into a stack buffer, stepped, encoded back.</summary>
+    private static void RunBlocks<TMove>(FlatChunk chunk, in Arguments a) where TMove : struct, ISwitch
+    {
+        Span<float> allP = chunk.Of(a.Parameter);
+        ReadOnlySpan<float> allG = chunk.Of(a.Gradient), allV = chunk.Of(a.SecondMoment);
+        Span<byte> allCodes = MemoryMarshal.AsBytes(a.ExpAvg.Data.Span).Slice(chunk.Start, chunk.Count);
+        Span<float> absmax = a.ExpAvg.Absmax.Span;
+        Span<float> block = stackalloc float[Blockwise8Bit.BlockSize];
+        var clipv = new Vector<float>(a.Clip);
+        var b1 = new Vector<float>(a.Beta1);
+        var w1 = new Vector<float>(a.OneMinusBeta1);
+        var alpha = new Vector<float>(a.StepSize);
+        var decayv = new Vector<float>(a.Decay);
+        for (int k = 0, index = chunk.Start / Blockwise8Bit.BlockSize; k < chunk.Count; k += Blockwise8Bit.BlockSize, index++)
+        {
+            int n = Math.Min(Blockwise8Bit.BlockSize, chunk.Count - k);
+            Span<float> m = block[..n];
+            Span<byte> codes = allCodes.Slice(k, n);
+            BlockCodec.Decode<SignedCode>(codes, absmax[index], m);
+            Span<float> p = allP.Slice(k, n);
+            ReadOnlySpan<float> g = allG.Slice(k, n), v = allV.Slice(k, n);
+            int j = 0;
+            for (; j <= n - Simd.Width; j += Simd.Width)
+                Step<FullLanes, TMove>(p, g, v, m, j, clipv, b1, w1, alpha, decayv);
+            if (j < n)
+                Step<TailLanes, TMove>(p, g, v, m, j, clipv, b1, w1, alpha, decayv);
+            absmax[index] = BlockCodec.Encode<SignedCode>(m, codes);
+        }
+    }
+
     internal readonly record struct Arguments(Memory<float> Parameter, Memory<float> Gradient, Memory<float> SecondMoment, float Clip,
-        Memory<float> ExpAvg, float Beta1, float OneMinusBeta1, float StepSize, float Decay, bool MoveParameters);
+        Moment<Memory<float>> ExpAvg, float Beta1, float OneMinusBeta1, float StepSize, float Decay, bool MoveParameters);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Step<TLanes, TMove>(Span<float> p, ReadOnlySpan<float> g, ReadOnlySpan<float> v, Span<float> m, int j,

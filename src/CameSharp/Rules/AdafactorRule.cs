@@ -10,18 +10,22 @@ public sealed class AdafactorRule : UpdateRule<AdafactorOptions>
 {
     /// <inheritdoc/>
     /// <remarks>exp_avg when <see cref="AdafactorOptions.Beta1"/> is set; then exp_avg_sq_row/_col with their scratch, or exp_avg_sq for a 1-D tensor.</remarks>
-    public override IReadOnlyList<StateTensorSpec> StateLayout(ReadOnlySpan<int> shape, AdafactorOptions options) =>
-        Layout(shape, options.Beta1 is not null);
+    public override IReadOnlyList<StateTensorSpec> StateLayout(ReadOnlySpan<int> shape, AdafactorOptions options,
+        StateFormat format = StateFormat.Float32) =>
+        Layout(shape, options.Beta1 is not null, format);
 
     /// <inheritdoc/>
     /// <remarks>A loaded state keeps its momentum if the file has one, even when Beta1 has since been switched off.</remarks>
-    public override IReadOnlyList<StateTensorSpec> LoadedStateLayout(ReadOnlySpan<int> shape, AdafactorOptions options, Func<string, bool> saved) =>
-        Layout(shape, options.Beta1 is not null || saved("exp_avg"));
+    public override IReadOnlyList<StateTensorSpec> LoadedStateLayout(ReadOnlySpan<int> shape, AdafactorOptions options, Func<string, bool> saved,
+        StateFormat format = StateFormat.Float32) =>
+        Layout(shape, options.Beta1 is not null || saved("exp_avg") || saved("exp_avg" + StateTensorSpec.CodesSuffix), format);
 
-    private static StateTensorSpec[] Layout(ReadOnlySpan<int> shape, bool momentum)
+    private static StateTensorSpec[] Layout(ReadOnlySpan<int> shape, bool momentum, StateFormat format)
     {
         StateTensorSpec[] moment = shape.Length >= 2 ? [.. StateTensorSpec.FactoredStatistic("exp_avg_sq", shape)] : [new("exp_avg_sq", shape.ToArray())];
-        return momentum ? [new("exp_avg", shape.ToArray()), .. moment] : moment;
+        // A factored pass updates the momentum row by row, so its 8-bit blocks restart at each row.
+        int rowLength = Math.Max(1, shape.Length >= 2 ? shape[^1] : shape.Length == 1 ? shape[0] : 1);
+        return momentum ? [.. StateTensorSpec.FullSize("exp_avg", shape, format, signed: true, rowLength), .. moment] : moment;
     }
 
     /// <summary>
@@ -46,7 +50,7 @@ public sealed class AdafactorRule : UpdateRule<AdafactorOptions>
     /// <inheritdoc/>
     public override TScalar Inspect<TTensor, TScalar>(IKernels<TTensor, TScalar> k, TensorStep<TTensor, TScalar> t, AdafactorOptions o, long step)
     {
-        if (o.Beta1 is not null && !t.Has("exp_avg"))
+        if (o.Beta1 is not null && !t.HasMoment("exp_avg"))
             throw new InvalidOperationException(
                 $"parameter '{t.Name}' started without momentum (Beta1 = null); Beta1 cannot be switched on after its first step.");
         if (!t.IsFactored) return k.IsUsable(t.Gradient);
@@ -66,7 +70,7 @@ public sealed class AdafactorRule : UpdateRule<AdafactorOptions>
         // through it; without it they stay bitwise as they were, the state alone advancing.
         bool moves = size != 0 || o.Beta1 is not null;
         bool momentum = o.Beta1 is not null;
-        var m = momentum ? t["exp_avg"] : default!;
+        var m = momentum ? t.Moment("exp_avg") : default;
         var decay = k.Multiply(lr, k.Scalar(o.WeightDecay));
         if (t.IsFactored)
         {

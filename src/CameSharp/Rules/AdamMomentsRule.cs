@@ -7,8 +7,13 @@ namespace CameSharp;
 public abstract class AdamMomentsRule<TOptions> : UpdateRule<TOptions> where TOptions : OptimizerOptions
 {
     /// <inheritdoc/>
-    public sealed override IReadOnlyList<StateTensorSpec> StateLayout(ReadOnlySpan<int> shape, TOptions options) =>
-        [new("exp_avg", shape.ToArray()), new("exp_avg_sq", shape.ToArray())];
+    /// <remarks>Both moments are flat: in 8 bits their blocks run over the flattened tensor.</remarks>
+    public sealed override IReadOnlyList<StateTensorSpec> StateLayout(ReadOnlySpan<int> shape, TOptions options, StateFormat format = StateFormat.Float32)
+    {
+        int length = shape.ToArray().Aggregate(1, (a, b) => checked(a * b));
+        return [.. StateTensorSpec.FullSize("exp_avg", shape, format, signed: true, Math.Max(1, length)),
+            .. StateTensorSpec.FullSize("exp_avg_sq", shape, format, signed: false, Math.Max(1, length))];
+    }
 
     /// <inheritdoc/>
     public sealed override TScalar Inspect<TTensor, TScalar>(IKernels<TTensor, TScalar> kernels, TensorStep<TTensor, TScalar> tensor, TOptions options,

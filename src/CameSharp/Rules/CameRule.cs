@@ -25,10 +25,12 @@ public sealed class CameRule : UpdateRule<CameOptions>
     /// exp_avg (m), then exp_avg_sq_row/_col (v) and exp_avg_res_row/_col (S), each with its scratch factors; a 1-D
     /// tensor: exp_avg and exp_avg_sq.
     /// </remarks>
-    public override IReadOnlyList<StateTensorSpec> StateLayout(ReadOnlySpan<int> shape, CameOptions options) =>
+    public override IReadOnlyList<StateTensorSpec> StateLayout(ReadOnlySpan<int> shape, CameOptions options, StateFormat format = StateFormat.Float32) =>
         shape.Length >= 2
-            ? [new("exp_avg", shape.ToArray()), .. StateTensorSpec.FactoredStatistic("exp_avg_sq", shape), .. StateTensorSpec.FactoredStatistic("exp_avg_res", shape)]
-            : [new("exp_avg", shape.ToArray()), new("exp_avg_sq", shape.ToArray())];
+            ? [.. StateTensorSpec.FullSize("exp_avg", shape, format, signed: true, rowLength: Math.Max(1, shape[^1])),
+                .. StateTensorSpec.FactoredStatistic("exp_avg_sq", shape), .. StateTensorSpec.FactoredStatistic("exp_avg_res", shape)]
+            : [.. StateTensorSpec.FullSize("exp_avg", shape, format, signed: true, rowLength: Math.Max(1, shape.Length == 0 ? 1 : shape[0])),
+                new("exp_avg_sq", shape.ToArray())];
 
     /// <inheritdoc/>
     public override TScalar Inspect<TTensor, TScalar>(IKernels<TTensor, TScalar> k, TensorStep<TTensor, TScalar> t, CameOptions o, long step)
@@ -45,7 +47,7 @@ public sealed class CameRule : UpdateRule<CameOptions>
     {
         var correction = CameBiasCorrection.At(o, step);
         float lr = (float)o.LearningRate, weightDecay = (float)o.WeightDecay;
-        var m = t["exp_avg"];
+        var m = t.Moment("exp_avg");
         if (t.IsFactored)
         {
             var v = t.Factored("exp_avg_sq");

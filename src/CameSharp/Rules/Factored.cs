@@ -17,3 +17,21 @@ public readonly record struct Factored<TTensor>(int[] Shape, TTensor Row, TTenso
     internal const string RowFactorSuffix = "_row_factor";
     internal const string ColFactorSuffix = "_col_factor";
 }
+
+/// <summary>
+/// A full-size state tensor (a moment with one element per parameter element) as a pass reads and writes it: float32
+/// values in <see cref="Data"/>, or, in <see cref="StateFormat.Blockwise8Bit"/>, one byte of code per element packed
+/// four to a word of <see cref="Data"/> and one absolute maximum per block in <see cref="Absmax"/>. A pass decodes a
+/// block, updates it as float32, and encodes it back, all inside its one sweep over memory.
+/// </summary>
+/// <param name="Data">The values, or the packed codes.</param>
+/// <param name="Absmax">The blocks' absolute maxima; unused for float32.</param>
+/// <param name="Encoding">Which of the two.</param>
+public readonly record struct Moment<TTensor>(TTensor Data, TTensor Absmax, StateEncoding Encoding)
+{
+    /// <summary>True when the tensor is stored as 8-bit codes.</summary>
+    public bool IsQuantized => Encoding != StateEncoding.Float32;
+
+    /// <summary>A float32 moment.</summary>
+    public static Moment<TTensor> Float32(TTensor data) => new(data, default!, StateEncoding.Float32);
+}

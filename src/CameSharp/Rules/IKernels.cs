@@ -12,6 +12,9 @@ namespace CameSharp;
 /// computed it (a <see cref="double"/> on the CPU, a 0-d tensor on a device), so a step need not wait on a device per tensor.
 /// </typeparam>
 /// <remarks>
+/// A full-size state (m, and AdamW's and LAMB's v) comes as a <see cref="Moment{TTensor}"/>: float32, or 8-bit codes
+/// that the pass decodes, updates and encodes block by block in the same sweep, with no full-size temporary. The
+/// update a pass computes is the float32 one on the decoded values; what it stores is that result encoded.
 /// Every pass takes β and (1 − β) in the reference's arithmetic: β rounded to float32, 1 − β formed in double and then
 /// rounded (as torch does with its <c>alpha</c>). Passes are deterministic: the same inputs give bitwise the same outputs.
 /// </remarks>
@@ -64,27 +67,27 @@ public interface IKernels<TTensor, TScalar>
     /// CAME's momentum and instability, fused: û = clip · g / √v̂ (v's factors, after commit), m ← β1·m + (1 − β1)·û,
     /// and this step's row and column means of (û − m)² + ε2 into <paramref name="instability"/>'s scratch.
     /// </summary>
-    void CameMomentum(TTensor gradient, Factored<TTensor> v, TScalar clip, TTensor m, double beta1, float eps2, Factored<TTensor> instability);
+    void CameMomentum(TTensor gradient, Factored<TTensor> v, TScalar clip, Moment<TTensor> m, double beta1, float eps2, Factored<TTensor> instability);
 
     /// <summary>CAME's step: p ← p − η·λ·p − α · m / √Ŝ, Ŝ the committed instability; α the step size.</summary>
-    void ConfidenceStep(TTensor parameter, TTensor m, Factored<TTensor> instability, float lr, float weightDecay, float stepSize);
+    void ConfidenceStep(TTensor parameter, Moment<TTensor> m, Factored<TTensor> instability, float lr, float weightDecay, float stepSize);
 
     /// <summary>
     /// CAME on a 1-D tensor (no confidence step, as in the official code): m ← β1·m + (1 − β1)·clip·g / √v, then, when
     /// <paramref name="moveParameters"/>, p ← p − η·λ·p − α·m.
     /// </summary>
-    void MomentumStep(TTensor parameter, TTensor gradient, TTensor v, TScalar clip, TTensor m, double beta1, float lr, float weightDecay,
+    void MomentumStep(TTensor parameter, TTensor gradient, TTensor v, TScalar clip, Moment<TTensor> m, double beta1, float lr, float weightDecay,
         float stepSize, bool moveParameters);
 
     /// <summary>
     /// Adafactor's step: u = scale · g / √v̂ (factored v after commit, or the full v of a 1-D tensor); with
     /// <paramref name="momentum"/>, m ← β1·m + (1 − β1)·u and u = m; then p ← p − decay·p − u (decay = η·λ).
     /// </summary>
-    void AdafactorStep(TTensor parameter, TTensor gradient, Factored<TTensor> v, TScalar scale, bool momentum, TTensor m, double beta1,
+    void AdafactorStep(TTensor parameter, TTensor gradient, Factored<TTensor> v, TScalar scale, bool momentum, Moment<TTensor> m, double beta1,
         TScalar decay);
 
-    /// <inheritdoc cref="AdafactorStep(TTensor, TTensor, Factored{TTensor}, TScalar, bool, TTensor, double, TScalar)"/>
-    void AdafactorStep(TTensor parameter, TTensor gradient, TTensor v, TScalar scale, bool momentum, TTensor m, double beta1, TScalar decay);
+    /// <inheritdoc cref="AdafactorStep(TTensor, TTensor, Factored{TTensor}, TScalar, bool, Moment{TTensor}, double, TScalar)"/>
+    void AdafactorStep(TTensor parameter, TTensor gradient, TTensor v, TScalar scale, bool momentum, Moment<TTensor> m, double beta1, TScalar decay);
 
     /// <summary>RMS(x) = ‖x‖ / √n.</summary>
     TScalar Rms(TTensor x);
@@ -102,21 +105,21 @@ public interface IKernels<TTensor, TScalar>
     /// torch.optim.AdamW in one pass: p ← p·(1 − η·λ); m ← m + (1 − β1)(g − m); v ← β2·v + (1 − β2)·g²;
     /// p ← p − α·m / (√v / √(1 − β2^t) + ε) with α = η / (1 − β1^t). Without <paramref name="moveParameters"/> p is not written.
     /// </summary>
-    void AdamWStep(TTensor parameter, TTensor gradient, TTensor m, TTensor v, float decayFactor, double beta1, double beta2,
+    void AdamWStep(TTensor parameter, TTensor gradient, Moment<TTensor> m, Moment<TTensor> v, float decayFactor, double beta1, double beta2,
         float stepSize, float correction2Sqrt, float eps, bool moveParameters);
 
     /// <summary>
     /// LAMB's moments: m ← β1·m + (1 − β1)·g, v ← β2·v + (1 − β2)·g²; returns (Σ r², Σ p²) of the direction
     /// r = (m / (1 − β1^t)) / (√(v / (1 − β2^t)) + ε) + λ·p, which is not stored.
     /// </summary>
-    (TScalar UpdateSquares, TScalar ParameterSquares) LambMoments(TTensor parameter, TTensor gradient, TTensor m, TTensor v,
+    (TScalar UpdateSquares, TScalar ParameterSquares) LambMoments(TTensor parameter, TTensor gradient, Moment<TTensor> m, Moment<TTensor> v,
         double beta1, double beta2, LambDirection direction);
 
     /// <summary>The trust ratio ‖p‖ / ‖r‖ from the squared norms, or 1 where either is 0.</summary>
     TScalar TrustRatio(TScalar parameterSquares, TScalar updateSquares);
 
     /// <summary>LAMB's step: p ← p − η · trust · r, with r recomputed from the moments.</summary>
-    void LambStep(TTensor parameter, TTensor m, TTensor v, LambDirection direction, double lr, TScalar trust);
+    void LambStep(TTensor parameter, Moment<TTensor> m, Moment<TTensor> v, LambDirection direction, double lr, TScalar trust);
 }
 
 /// <summary>How LAMB forms its direction r = m · <see cref="Correction1"/> / (√(v · <see cref="Correction2"/>) + ε) + λ·p.</summary>

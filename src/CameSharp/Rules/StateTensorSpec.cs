@@ -8,10 +8,44 @@ namespace CameSharp;
 /// <param name="Name">The tensor's name.</param>
 /// <param name="Shape">Its shape.</param>
 /// <param name="Saved">True for state, false for per-step scratch.</param>
-public sealed record StateTensorSpec(string Name, int[] Shape, bool Saved = true)
+/// <param name="Encoding">How its elements are stored: float32, or one byte of a <see cref="Blockwise8Bit"/> code each.</param>
+public sealed record StateTensorSpec(string Name, int[] Shape, bool Saved = true, StateEncoding Encoding = StateEncoding.Float32)
 {
     /// <summary>Its number of elements.</summary>
     public int Length => Shape.Aggregate(1, (a, b) => checked(a * b));
+
+    /// <summary>
+    /// The float32 words that hold it: <see cref="Length"/>, or for codes a quarter of it rounded up, four codes to a
+    /// word, so that every backend keeps state in its float32 tensors.
+    /// </summary>
+    public int StorageLength => Encoding == StateEncoding.Float32 ? Length : (int)(((long)Length + 3) / 4);
+
+    /// <summary>Suffix of the codes of an 8-bit full-size state tensor (uint8, the state's shape).</summary>
+    public const string CodesSuffix = "_codes";
+
+    /// <summary>Suffix of the per-block absolute maxima of an 8-bit full-size state tensor (float32, one per block).</summary>
+    public const string AbsmaxSuffix = "_absmax";
+
+    /// <summary>
+    /// The tensors of a full-size state (a moment with one element per parameter element) under <paramref name="format"/>:
+    /// <paramref name="name"/> itself in float32; or, in <see cref="StateFormat.Blockwise8Bit"/> when the tensor has at
+    /// least <see cref="Blockwise8Bit.MinElements"/> elements, <c>{name}_codes</c> and <c>{name}_absmax</c>.
+    /// </summary>
+    /// <param name="name">The reference's name (<c>exp_avg</c>, <c>exp_avg_sq</c>).</param>
+    /// <param name="shape">The parameter's shape.</param>
+    /// <param name="format">The optimizer's state format.</param>
+    /// <param name="signed">True for a momentum, false for a non-negative second moment.</param>
+    /// <param name="rowLength">Where blocks restart: the last dimension for a statistic a factored pass updates row by row, else the length.</param>
+    public static IEnumerable<StateTensorSpec> FullSize(string name, ReadOnlySpan<int> shape, StateFormat format, bool signed, int rowLength)
+    {
+        var spec = new StateTensorSpec(name, shape.ToArray());
+        if (format == StateFormat.Float32 || spec.Length < Blockwise8Bit.MinElements) return [spec];
+        return
+        [
+            new(name + CodesSuffix, spec.Shape, Encoding: signed ? StateEncoding.SignedCodes : StateEncoding.UnsignedCodes),
+            new(name + AbsmaxSuffix, [Blockwise8Bit.BlockCount(spec.Length, rowLength)]),
+        ];
+    }
 
     /// <summary>
     /// The tensors of a statistic factored over the last two dimensions of <paramref name="shape"/> (see
@@ -26,4 +60,17 @@ public sealed record StateTensorSpec(string Name, int[] Shape, bool Saved = true
             new(name + Factored<int>.RowFactorSuffix, row, Saved: false), new(name + Factored<int>.ColFactorSuffix, col, Saved: false),
         ];
     }
+}
+
+/// <summary>How a state tensor's elements are stored.</summary>
+public enum StateEncoding
+{
+    /// <summary>float32.</summary>
+    Float32,
+
+    /// <summary>One byte of <see cref="Blockwise8Bit"/>'s signed code (a momentum).</summary>
+    SignedCodes,
+
+    /// <summary>One byte of <see cref="Blockwise8Bit"/>'s unsigned code (a second moment).</summary>
+    UnsignedCodes,
 }

@@ -68,6 +68,21 @@ public sealed class TensorStep<TTensor, TScalar>
     /// <summary>True when the layout holds a tensor named <paramref name="name"/>.</summary>
     public bool Has(string name) => IndexOf(name, "") >= 0;
 
+    /// <summary>
+    /// The full-size state <paramref name="name"/> (<c>exp_avg</c>, <c>exp_avg_sq</c>) as the layout holds it: the float32
+    /// tensor of that name, or its <c>_codes</c> and <c>_absmax</c> (see <see cref="StateTensorSpec.FullSize"/>).
+    /// </summary>
+    public Moment<TTensor> Moment(string name)
+    {
+        if (IndexOf(name, "") is var i and >= 0) return Moment<TTensor>.Float32(tensors[i]);
+        int codes = IndexOf(name, StateTensorSpec.CodesSuffix);
+        if (codes < 0) throw new KeyNotFoundException($"'{Name}' has no state tensor '{name}'.");
+        return new(tensors[codes], Find(name, StateTensorSpec.AbsmaxSuffix), specs[codes].Encoding);
+    }
+
+    /// <summary>True when the layout holds the full-size state <paramref name="name"/> in either encoding.</summary>
+    public bool HasMoment(string name) => IndexOf(name, "") >= 0 || IndexOf(name, StateTensorSpec.CodesSuffix) >= 0;
+
     /// <summary>The factored statistic <paramref name="name"/> (<c>exp_avg_sq</c>, <c>exp_avg_res</c>).</summary>
     public Factored<TTensor> Factored(string name) =>
         new(shape, Find(name, "_row"), Find(name, "_col"), Find(name, Factored<TTensor>.RowFactorSuffix), Find(name, Factored<TTensor>.ColFactorSuffix));

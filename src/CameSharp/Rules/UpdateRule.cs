@@ -9,15 +9,19 @@ namespace CameSharp;
 /// <typeparam name="TOptions">The hyperparameters.</typeparam>
 public abstract class UpdateRule<TOptions> where TOptions : OptimizerOptions
 {
-    /// <summary>The tensors a parameter of <paramref name="shape"/> keeps under <paramref name="options"/>, in order.</summary>
-    public abstract IReadOnlyList<StateTensorSpec> StateLayout(ReadOnlySpan<int> shape, TOptions options);
+    /// <summary>
+    /// The tensors a parameter of <paramref name="shape"/> keeps under <paramref name="options"/>, in order; its full-size
+    /// states in <paramref name="format"/> (<see cref="StateTensorSpec.FullSize"/>).
+    /// </summary>
+    public abstract IReadOnlyList<StateTensorSpec> StateLayout(ReadOnlySpan<int> shape, TOptions options, StateFormat format = StateFormat.Float32);
 
     /// <summary>
     /// The layout a parameter takes when its state is loaded from a checkpoint that holds the tensors for which
     /// <paramref name="saved"/> is true. By default the same as <see cref="StateLayout"/>.
     /// </summary>
-    public virtual IReadOnlyList<StateTensorSpec> LoadedStateLayout(ReadOnlySpan<int> shape, TOptions options, Func<string, bool> saved) =>
-        StateLayout(shape, options);
+    public virtual IReadOnlyList<StateTensorSpec> LoadedStateLayout(ReadOnlySpan<int> shape, TOptions options, Func<string, bool> saved,
+        StateFormat format = StateFormat.Float32) =>
+        StateLayout(shape, options, format);
 
     /// <summary>
     /// Reads the gradient, before any parameter or state changes, and may leave statistics of it for

@@ -22,12 +22,14 @@ public sealed class TailLanesTests
         kernels.Reserve([n]);
 
         kernels.SecondMoment(g, v, 0.999, 1e-30f);
-        kernels.MomentumStep(p, g, v, 0.7, m, 0.9, 1e-3f, 1e-2f, 1e-3f, moveParameters: true);
-        kernels.AdafactorStep(p, g, v, 1e-3, momentum: true, m, 0.9, 1e-5);
-        kernels.AdamWStep(p, g, m, v, 0.99f, 0.9, 0.999, 1e-3f, 0.5f, 1e-8f, moveParameters: true);
+        var mm = Moment<Memory<float>>.Float32(m);
+        var vm = Moment<Memory<float>>.Float32(v);
+        kernels.MomentumStep(p, g, v, 0.7, mm, 0.9, 1e-3f, 1e-2f, 1e-3f, moveParameters: true);
+        kernels.AdafactorStep(p, g, v, 1e-3, momentum: true, mm, 0.9, 1e-5);
+        kernels.AdamWStep(p, g, mm, vm, 0.99f, 0.9, 0.999, 1e-3f, 0.5f, 1e-8f, moveParameters: true);
         var direction = new LambDirection(10f, 1000f, 1e-6f, 1e-2f);
-        kernels.LambMoments(p, g, m, v, 0.9, 0.999, direction);
-        kernels.LambStep(p, m, v, direction, 1e-3, 0.5);
+        kernels.LambMoments(p, g, mm, vm, 0.9, 0.999, direction);
+        kernels.LambStep(p, mm, vm, direction, 1e-3, 0.5);
 
         foreach (float[] x in new[] { p, m, v })
             for (int k = 2 * width; k < n; k++)

@@ -1,0 +1,139 @@
+using System.Numerics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace CameSharp.Kernels;
+
+/// <summary>The constants of one of <see cref="Blockwise8Bit"/>'s two codes, as a type argument so that the JIT folds them.</summary>
+internal interface ICode
+{
+    static abstract bool Signed { get; }
+
+    /// <summary>The largest magnitude code: 127 signed, 255 unsigned.</summary>
+    static abstract int MaxMagnitude { get; }
+
+    /// <summary>(127 − bias) &lt;&lt; 23: what turns a magnitude code shifted left by 20 into its float's bits.</summary>
+    static abstract int ExponentOffset { get; }
+
+    /// <summary>The smallest normal magnitude; below it the code is linear.</summary>
+    static abstract float MinNormal { get; }
+
+    /// <summary>The linear range's unit: one step of magnitude code below <see cref="MinNormal"/>.</summary>
+    static abstract float LinearUnit { get; }
+}
+
+/// <summary>Momenta: sign, 4 exponent bits, 3 fraction bits.</summary>
+internal readonly struct SignedCode : ICode
+{
+    public static bool Signed => true;
+    public static int MaxMagnitude => 127;
+    public static int ExponentOffset => 111 << 23;
+    public static float MinNormal => Blockwise8Bit.SignedMinNormal;
+    public static float LinearUnit => 1f / (1 << 18);
+}
+
+/// <summary>Second moments: 5 exponent bits, 3 fraction bits.</summary>
+internal readonly struct UnsignedCode : ICode
+{
+    public static bool Signed => false;
+    public static int MaxMagnitude => 255;
+    public static int ExponentOffset => 95 << 23;
+    public static float MinNormal => Blockwise8Bit.UnsignedMinNormal;
+    public static float LinearUnit => 1f / (1L << 34);
+}
+
+/// <summary>
+/// Encodes and decodes one block of <see cref="Blockwise8Bit"/> state: whole vectors with SIMD integer arithmetic on
+/// the floats' bits, the elements past the last whole vector one by one with the scalar definition. Both give the same
+/// bytes; the tests hold them to <see cref="Blockwise8Bit.Encode"/> and <see cref="Blockwise8Bit.Decode"/>.
+/// </summary>
+internal static class BlockCodec
+{
+    /// <summary>The values of a block (at most <see cref="Blockwise8Bit.BlockSize"/>) from its codes and absmax.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Decode<TCode>(ReadOnlySpan<byte> codes, float absmax, Span<float> values) where TCode : struct, ICode
+    {
+        float scale = Blockwise8Bit.Scale(absmax);
+        int n = codes.Length, j = 0;
+        int width = Vector<byte>.Count;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var scalev = new Vector<float>(scale);
+            ref byte source = ref MemoryMarshal.GetReference(codes);
+            ref float target = ref MemoryMarshal.GetReference(values);
+            for (; j <= n - width; j += width)
+            {
+                var bytes = Vector.LoadUnsafe(ref source, (nuint)j);
+                Vector.Widen(bytes, out Vector<ushort> low, out Vector<ushort> high);
+                Vector.Widen(low, out Vector<uint> q0, out Vector<uint> q1);
+                Vector.Widen(high, out Vector<uint> q2, out Vector<uint> q3);
+                int w = Vector<float>.Count;
+                (DecodeLanes<TCode>(q0) * scalev).StoreUnsafe(ref target, (nuint)j);
+                (DecodeLanes<TCode>(q1) * scalev).StoreUnsafe(ref target, (nuint)(j + w));
+                (DecodeLanes<TCode>(q2) * scalev).StoreUnsafe(ref target, (nuint)(j + 2 * w));
+                (DecodeLanes<TCode>(q3) * scalev).StoreUnsafe(ref target, (nuint)(j + 3 * w));
+            }
+        }
+        for (; j < n; j++) values[j] = Blockwise8Bit.Decode(codes[j], scale, TCode.Signed);
+    }
+
+    /// <summary>Encodes a block's values into <paramref name="codes"/> and returns the block's absmax.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Encode<TCode>(ReadOnlySpan<float> values, Span<byte> codes) where TCode : struct, ICode
+    {
+        int n = values.Length, j = 0, w = Vector<float>.Count;
+        ref float source = ref MemoryMarshal.GetReference(values);
+        var maxv = Vector<float>.Zero;
+        for (; j <= n - w; j += w) maxv = Vector.Max(maxv, Vector.Abs(Vector.LoadUnsafe(ref source, (nuint)j)));
+        float absmax = 0;
+        for (int k = 0; k < w; k++) absmax = MathF.Max(absmax, maxv[k]);
+        for (; j < n; j++) absmax = MathF.Max(absmax, MathF.Abs(values[j]));
+
+        float inverse = Blockwise8Bit.InverseScale(absmax);
+        j = 0;
+        int width = Vector<byte>.Count;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var inversev = new Vector<float>(inverse);
+            ref byte target = ref MemoryMarshal.GetReference(codes);
+            for (; j <= n - width; j += width)
+            {
+                var q0 = EncodeLanes<TCode>(Vector.LoadUnsafe(ref source, (nuint)j), inversev);
+                var q1 = EncodeLanes<TCode>(Vector.LoadUnsafe(ref source, (nuint)(j + w)), inversev);
+                var q2 = EncodeLanes<TCode>(Vector.LoadUnsafe(ref source, (nuint)(j + 2 * w)), inversev);
+                var q3 = EncodeLanes<TCode>(Vector.LoadUnsafe(ref source, (nuint)(j + 3 * w)), inversev);
+                Vector.Narrow(Vector.Narrow(q0, q1), Vector.Narrow(q2, q3)).StoreUnsafe(ref target, (nuint)j);
+            }
+        }
+        for (; j < n; j++) codes[j] = Blockwise8Bit.Encode(values[j], inverse, TCode.Signed);
+        return inverse == 0 ? 0 : absmax;
+    }
+
+    /// <summary>Codes of whole vectors: the scalar definition, lane by lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<uint> EncodeLanes<TCode>(Vector<float> x, Vector<float> inverse) where TCode : struct, ICode
+    {
+        var q = Vector.Abs(x) * inverse;
+        var normal = Vector.ShiftRightArithmetic(Vector.AsVectorInt32(q) + new Vector<int>((1 << 19) - TCode.ExponentOffset), 20);
+        var units = q * new Vector<float>(1 / TCode.LinearUnit);
+        var whole = Vector.ConvertToInt32(units);
+        // A true comparison is −1 in every bit: subtracting it rounds up.
+        var linear = whole - Vector.GreaterThanOrEqual(units - Vector.ConvertToSingle(whole), new Vector<float>(0.5f));
+        var magnitude = Vector.Min(Vector.ConditionalSelect(Vector.LessThan(q, new Vector<float>(TCode.MinNormal)), linear, normal),
+            new Vector<int>(TCode.MaxMagnitude));
+        var code = Vector.AsVectorUInt32(magnitude);
+        if (TCode.Signed) code |= Vector.ShiftLeft(Vector.ShiftRightLogical(Vector.AsVectorUInt32(x), 31), 7);
+        return code;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> DecodeLanes<TCode>(Vector<uint> code) where TCode : struct, ICode
+    {
+        var magnitude = TCode.Signed ? code & new Vector<uint>(127) : code;
+        var normal = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.AsVectorInt32(magnitude), 20) + new Vector<int>(TCode.ExponentOffset));
+        var linear = Vector.ConvertToSingle(Vector.AsVectorInt32(magnitude)) * new Vector<float>(TCode.LinearUnit);
+        var value = Vector.ConditionalSelect(Vector.LessThan(Vector.AsVectorInt32(magnitude), new Vector<int>(8)), linear, normal);
+        if (TCode.Signed) value = Vector.AsVectorSingle(Vector.AsVectorUInt32(value) | Vector.ShiftLeft(code & new Vector<uint>(128), 24));
+        return value;
+    }
+}

@@ -1,0 +1,104 @@
+namespace CameSharp;
+
+/// <summary>
+/// The 8-bit blockwise state format (after Dettmers et al., 2022, "8-bit Optimizers via Block-wise Quantization"): a
+/// state tensor is cut into blocks of <see cref="BlockSize"/> elements, each block keeps its absolute maximum a as a
+/// float32, and each element keeps one byte, the nearest value of a dynamic (floating-point-like) code to x / a.
+/// </summary>
+/// <remarks>
+/// <para>
+/// The code is a tiny float, so that encoding is integer arithmetic on the float's bits, with no table search, and runs
+/// as SIMD on the CPU and branch-free on a GPU. An element x of a block with absolute maximum a is normalised to
+/// q = |x| · (<see cref="Top"/> / a), in [0, 15/16], whose largest value 15/16 is exactly representable: the block's
+/// largest element decodes to a (within one rounding of the scale), not to a value a step below it.
+/// </para>
+/// <para>
+/// Signed code (momenta, m): bit 7 the sign, 4 exponent bits e and 3 fraction bits f. The magnitude is
+/// 2^(e − 16)·(1 + f/8) for e ≥ 1 (relative spacing 1/8 to 1/16 across 15 octaves down to 2^−15 of the top), and
+/// f · 2^−18 for e = 0 (linear below). Unsigned code (second moments, v ≥ 0): 5 exponent bits and 3 fraction bits,
+/// 2^(e − 32)·(1 + f/8) for e ≥ 1 and f · 2^−34 for e = 0: 31 octaves, since v spans the square of the gradients'
+/// range and a v decoded as 0 where it is small would turn m / (√v + ε) into m / ε.
+/// </para>
+/// <para>
+/// Rounding is to nearest, ties away from zero. bitsandbytes' dynamic code differs: it is denser near the top (64
+/// levels in [0.1, 1]) and coarser below; this one is uniform in relative terms (at most 6.25% of the value, half a
+/// spacing), which keeps the small elements of a block as well as the large ones.
+/// </para>
+/// <para>
+/// Blocks run over the flattened tensor. For a statistic that a factored pass updates row by row (CAME's momentum,
+/// Adafactor's momentum on a tensor of two or more dimensions) blocks restart at each row of its last dimension, so
+/// that a row is one unit of work: when the row length is a multiple of 256, as in GPT-2's shapes, the two are the same.
+/// </para>
+/// </remarks>
+public static class Blockwise8Bit
+{
+    /// <summary>Elements a block: 256, as bitsandbytes.</summary>
+    public const int BlockSize = 256;
+
+    /// <summary>Tensors with fewer elements stay float32 (4096, as bitsandbytes): their absmax would cost more than it saves.</summary>
+    public const int MinElements = 4096;
+
+    /// <summary>The normalised value of a block's largest element: 15/16, the largest magnitude of both codes.</summary>
+    public const float Top = 0.9375f;
+
+    /// <summary>Below this normalised magnitude the signed code is linear (its exponent field is 0).</summary>
+    internal const float SignedMinNormal = 1f / (1 << 15);
+
+    /// <summary>Below this normalised magnitude the unsigned code is linear.</summary>
+    internal const float UnsignedMinNormal = 1f / (1L << 31);
+
+    /// <summary>The factor that normalises a block with absolute maximum <paramref name="absmax"/>: Top / absmax, or 0 when that is not finite (an all-zero block, or one so small that it flushes to zero).</summary>
+    public static float InverseScale(float absmax)
+    {
+        float inverse = Top / absmax;
+        return float.IsFinite(inverse) ? inverse : 0f;
+    }
+
+    /// <summary>The factor that restores a block's values from the code: absmax / Top (0 for a block encoded as zeros).</summary>
+    public static float Scale(float absmax) => absmax / Top;
+
+    /// <summary>Encodes <paramref name="x"/> with a block's <see cref="InverseScale"/>: one byte of the signed or the unsigned code.</summary>
+    public static byte Encode(float x, float inverseScale, bool signed)
+    {
+        float q = MathF.Abs(x) * inverseScale;
+        int magnitude;
+        if (q < (signed ? SignedMinNormal : UnsignedMinNormal))
+        {
+            // Linear: q in units of the code's step (exact, a power of two), rounded half away from zero. Adding 0.5
+            // and truncating would round the float sum itself, and take 0.49999997 to 1.
+            float units = q * (signed ? 1 << 18 : (float)(1L << 34));
+            magnitude = (int)units;
+            if (units - magnitude >= 0.5f) magnitude++;
+        }
+        else
+        {
+            // A float's bits are monotone in its value, and within an octave linear in it: adding half of the code's
+            // step to the bits and dropping the 20 bits the code does not keep rounds to nearest, ties away from zero.
+            magnitude = (BitConverter.SingleToInt32Bits(q) + (1 << 19) - ((signed ? 111 : 95) << 23)) >> 20;
+        }
+        magnitude = Math.Min(magnitude, signed ? 127 : 255);
+        return signed ? (byte)(magnitude | (BitConverter.SingleToInt32Bits(x) >>> 31 << 7)) : (byte)magnitude;
+    }
+
+    /// <summary>Decodes one byte with a block's <see cref="Scale"/>.</summary>
+    public static float Decode(byte code, float scale, bool signed)
+    {
+        int magnitude = signed ? code & 127 : code;
+        float value = magnitude < 8
+            ? magnitude * (signed ? 1f / (1 << 18) : 1f / (1L << 34))
+            : BitConverter.Int32BitsToSingle((magnitude << 20) + ((signed ? 111 : 95) << 23));
+        if (signed && code >= 128) value = -value;
+        return value * scale;
+    }
+
+    /// <summary>
+    /// The blocks of a tensor of <paramref name="length"/> elements whose blocks restart every <paramref name="rowLength"/>
+    /// elements (the tensor's length for flat blocks).
+    /// </summary>
+    public static int BlockCount(long length, int rowLength)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(rowLength);
+        if (length % rowLength != 0) throw new ArgumentException($"rowLength {rowLength} does not divide the length {length}.", nameof(rowLength));
+        return checked((int)(length / rowLength * ((rowLength + BlockSize - 1) / BlockSize)));
+    }
+}

@@ -1,0 +1,140 @@
+using CameSharp.Kernels;
+
+namespace CameSharp.Tests.Quantization;
+
+public sealed class Blockwise8BitTests
+{
+    /// <summary>Every magnitude a code can hold, from the definition's decode with scale 1.</summary>
+    private static float[] Magnitudes(bool signed) =>
+        Enumerable.Range(0, signed ? 128 : 256).Select(c => Blockwise8Bit.Decode((byte)c, 1f, signed)).ToArray();
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Magnitudes_rise_strictly_from_zero_to_the_top(bool signed)
+    {
+        float[] values = Magnitudes(signed);
+        Assert.Equal(0f, values[0]);
+        for (int c = 1; c < values.Length; c++) Assert.True(values[c] > values[c - 1], $"code {c}: {values[c]} <= {values[c - 1]}");
+        Assert.Equal(Blockwise8Bit.Top, values[^1]);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Encoding_picks_the_nearest_code_with_ties_away_from_zero(bool signed)
+    {
+        float[] values = Magnitudes(signed);
+        var rng = new Random(signed ? 1 : 2);
+        var samples = new List<float>();
+        for (int i = 0; i < 20000; i++) samples.Add(Blockwise8Bit.Top * MathF.Pow(2, -(float)rng.NextDouble() * (signed ? 20 : 38)));
+        for (int c = 0; c + 1 < values.Length; c++)
+        {
+            float mid = (values[c] + values[c + 1]) / 2;
+            samples.AddRange([values[c], mid, MathF.BitDecrement(mid), MathF.BitIncrement(mid)]);
+        }
+        foreach (float q in samples)
+        {
+            int code = Blockwise8Bit.Encode(q, 1f, signed);
+            int nearest = 0;
+            for (int c = 1; c < values.Length; c++)
+                if (MathF.Abs(values[c] - q) <= MathF.Abs(values[nearest] - q)) nearest = c;
+            Assert.True(code == nearest, $"q = {q:R}: code {code} ({values[code]:R}), nearest {nearest} ({values[nearest]:R})");
+        }
+    }
+
+    [Fact]
+    public void Every_signed_code_decodes_and_encodes_back_to_itself()
+    {
+        for (int c = 0; c < 256; c++)
+        {
+            float value = Blockwise8Bit.Decode((byte)c, 1f, signed: true);
+            Assert.Equal(c, Blockwise8Bit.Encode(value, 1f, signed: true));
+        }
+        for (int c = 0; c < 256; c++)
+            Assert.Equal(c, Blockwise8Bit.Encode(Blockwise8Bit.Decode((byte)c, 1f, signed: false), 1f, signed: false));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_block_keeps_its_largest_element_and_every_element_within_a_sixteenth(bool signed)
+    {
+        var rng = new Random(3);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            float scale = MathF.Pow(10, rng.Next(-12, 12));
+            float[] x = Enumerable.Range(0, 256)
+                .Select(_ => (float)((signed ? rng.NextDouble() - 0.5 : rng.NextDouble()) * Math.Pow(10, -3 * rng.NextDouble())) * scale).ToArray();
+            var codes = new byte[x.Length];
+            float absmax = Encode(x, codes, signed);
+            Assert.Equal(x.Max(MathF.Abs), absmax);
+            float s = Blockwise8Bit.Scale(absmax);
+            float floor = absmax * (signed ? Blockwise8Bit.SignedMinNormal : Blockwise8Bit.UnsignedMinNormal);
+            for (int i = 0; i < x.Length; i++)
+            {
+                float back = Blockwise8Bit.Decode(codes[i], s, signed);
+                float error = MathF.Abs(back - x[i]);
+                Assert.True(error <= MathF.Abs(x[i]) / 16 * 1.0001f + floor, $"x = {x[i]:R} decodes to {back:R}");
+                if (MathF.Abs(x[i]) == absmax) Assert.Equal(x[i], back, 1e-6f * absmax);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData(256, true)]
+    [InlineData(256, false)]
+    [InlineData(200, true)]
+    [InlineData(37, false)]
+    [InlineData(3, true)]
+    public void The_simd_codec_gives_the_bytes_and_values_of_the_definition(int length, bool signed)
+    {
+        var rng = new Random(length);
+        foreach (var kind in new[] { "mixed", "zeros", "tiny", "one" })
+        {
+            float[] x = kind switch
+            {
+                "zeros" => new float[length],
+                "tiny" => Enumerable.Range(0, length).Select(_ => (float)(rng.NextDouble() - (signed ? 0.5 : 0)) * 1e-40f).ToArray(),
+                "one" => Enumerable.Range(0, length).Select(i => i == length / 2 ? (signed ? -3f : 3f) : 0f).ToArray(),
+                _ => Enumerable.Range(0, length).Select(_ => (float)((signed ? rng.NextDouble() - 0.5 : rng.NextDouble()) * Math.Pow(10, -9 * rng.NextDouble()))).ToArray(),
+            };
+            var codes = new byte[length];
+            float absmax = Encode(x, codes, signed);
+            float expectedMax = Blockwise8Bit.InverseScale(x.Max(MathF.Abs)) == 0 ? 0 : x.Max(MathF.Abs);
+            Assert.Equal(expectedMax, absmax);
+            float inverse = Blockwise8Bit.InverseScale(absmax);
+            for (int i = 0; i < length; i++) Assert.Equal(Blockwise8Bit.Encode(x[i], inverse, signed), codes[i]);
+
+            var decoded = new float[length];
+            Decode(codes, absmax, decoded, signed);
+            float scale = Blockwise8Bit.Scale(absmax);
+            for (int i = 0; i < length; i++)
+                Assert.Equal(BitConverter.SingleToInt32Bits(Blockwise8Bit.Decode(codes[i], scale, signed)), BitConverter.SingleToInt32Bits(decoded[i]));
+        }
+    }
+
+    [Theory]
+    [InlineData(4096, 4096, 16)]
+    [InlineData(4097, 4097, 17)]
+    [InlineData(300 * 300, 300, 600)]
+    [InlineData(50257L * 768, 768, 150771)]
+    public void Blocks_restart_at_each_row(long length, int rowLength, int blocks) =>
+        Assert.Equal(blocks, Blockwise8Bit.BlockCount(length, rowLength));
+
+    [Fact]
+    public void A_row_length_that_does_not_divide_the_tensor_is_refused()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Blockwise8Bit.BlockCount(10, 3));
+        Assert.Contains("rowLength", e.Message);
+    }
+
+    private static float Encode(float[] x, byte[] codes, bool signed) =>
+        signed ? BlockCodec.Encode<SignedCode>(x, codes) : BlockCodec.Encode<UnsignedCode>(x, codes);
+
+    private static void Decode(byte[] codes, float absmax, float[] values, bool signed)
+    {
+        if (signed) BlockCodec.Decode<SignedCode>(codes, absmax, values);
+        else BlockCodec.Decode<UnsignedCode>(codes, absmax, values);
+    }
+}
