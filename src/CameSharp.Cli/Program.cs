@@ -20,7 +20,7 @@ Console.CancelKeyPress += (_, e) =>
 
 var defaults = new TrainSettings { Model = "gpt", Optimizer = "came" };
 var model = new Option<string>("--model") { Description = "gpt (causal LM) or bert (masked LM)", DefaultValueFactory = _ => "gpt" };
-var optimizer = new Option<string>("--optimizer") { Description = "came (official), came-bc (with bias correction), adafactor, adamw or lamb", Required = true };
+var optimizer = new Option<string>("--optimizer") { Description = "came (official), came-bc (with bias correction), adafactor, adamw or lamb; with +8bit (came-bc+8bit), 8-bit blockwise optimizer state", Required = true };
 var optimizers = new Option<string>("--optimizers") { Description = "comma-separated optimizers to compare", DefaultValueFactory = _ => "adamw,adafactor,came,came-bc" };
 var steps = new Option<int>("--steps") { Description = "optimizer steps", DefaultValueFactory = _ => defaults.Steps };
 var lr = new Option<double?>("--lr") { Description = "peak learning rate (default: per optimizer, from the README's sweep)" };
@@ -153,7 +153,7 @@ var compare = NewCommand("compare", "Train with several optimizers on the same s
     var names = ParseList(r.GetValue(optimizers)!, "--optimizers");
     foreach (var n in names)
         if (!OptimizerFactory.Names.Contains(n))
-            throw new UsageException($"--optimizers: '{n}' is not one of {string.Join(", ", OptimizerFactory.Names)}.");
+            throw new UsageException($"--optimizers: '{n}' is not one of {OptimizerFactory.Listed}.");
     if (names.Distinct().Count() < names.Length)
         throw new UsageException($"--optimizers names '{names.GroupBy(n => n).First(g => g.Count() > 1).Key}' twice; each optimizer runs once per seed.");
     int k = r.GetValue(seeds);

@@ -37,7 +37,11 @@ public abstract partial class CameSharpOptimizer<TEngineOptions>
             var tensors = state.Names.Select(name =>
             {
                 using var cpu = state[name].detach().cpu().contiguous();
-                return new CheckpointTensor(name, cpu.shape.Select(d => (int)d).ToArray(), cpu.data<float>().ToArray());
+                int[] shape = cpu.shape.Select(d => (int)d).ToArray();
+                var encoding = state.EncodingOf(name);
+                return encoding == StateEncoding.Float32
+                    ? new CheckpointTensor(name, shape, cpu.data<float>().ToArray())
+                    : new CheckpointTensor(name, shape, Pack(cpu.data<byte>().ToArray()), encoding);
             });
             return new CheckpointState(state.step, tensors.ToArray());
         }, SkippedSteps);
@@ -54,16 +58,18 @@ public abstract partial class CameSharpOptimizer<TEngineOptions>
     {
         // The file is read into arrays shaped as this optimizer's state, and copied into its tensors once all is verified.
         var states = CheckpointStates();
-        var staged = new Dictionary<(string Key, string Name), (float[] Data, long[] Shape)>();
+        var staged = new Dictionary<(string Key, string Name), (float[] Data, long[] Shape, StateEncoding Encoding)>();
         var loaded = Checkpoint.Load<TEngineOptions>(stream, CheckpointGroups(), (key, _, _) =>
         {
             var state = states[int.Parse(key, CultureInfo.InvariantCulture)];
             return state.Names.Select(name =>
             {
                 var shape = state[name].shape;
-                var data = new float[shape.Aggregate(1L, (a, b) => a * b)];
-                staged[(key, name)] = (data, shape);
-                return new CheckpointTensor(name, shape.Select(d => (int)d).ToArray(), data);
+                var encoding = state.EncodingOf(name);
+                long elements = shape.Aggregate(1L, (a, b) => a * b);
+                var data = new float[encoding == StateEncoding.Float32 ? elements : (elements + 3) / 4];
+                staged[(key, name)] = (data, shape, encoding);
+                return new CheckpointTensor(name, shape.Select(d => (int)d).ToArray(), data, encoding);
             }).ToArray();
         });
 
@@ -77,8 +83,10 @@ public abstract partial class CameSharpOptimizer<TEngineOptions>
             {
                 if (saved)
                 {
-                    var (data, shape) = staged[(key, name)];
-                    using var source = torch.tensor(data).reshape(shape);
+                    var (data, shape, encoding) = staged[(key, name)];
+                    using var source = encoding == StateEncoding.Float32
+                        ? torch.tensor(data).reshape(shape)
+                        : torch.tensor(System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan())[..(int)shape.Aggregate(1L, (a, b) => a * b)].ToArray()).reshape(shape);
                     state[name].copy_(source);
                 }
                 else state[name].zero_();
@@ -91,6 +99,14 @@ public abstract partial class CameSharpOptimizer<TEngineOptions>
             _parameter_groups[g].Options.InitialLearningRate = loaded.Extras[g][InitialLearningRate];
         }
         SkippedSteps = loaded.SkippedSteps;
+    }
+
+    /// <summary>Codes packed four to a float32 word, as <see cref="CheckpointTensor"/> holds them.</summary>
+    private static float[] Pack(byte[] codes)
+    {
+        var words = new float[(codes.Length + 3) / 4];
+        codes.CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(words.AsSpan()));
+        return words;
     }
 
     /// <summary>Every parameter's state, in the order of <c>parameters()</c>: a state's index is its key.</summary>

@@ -80,6 +80,34 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
     /// <summary>The seed of <see cref="StochasticRounding"/>. Default 0.</summary>
     public ulong Seed { get; set; }
 
+    /// <summary>
+    /// How full-size state is stored (CAME's momentum, Adafactor's momentum when β1 is set, AdamW's and LAMB's two
+    /// moments): <see cref="Engine.StateFormat.Float32"/> (default), or <see cref="Engine.StateFormat.Blockwise8Bit"/>,
+    /// one byte of code an element plus a float32 absmax per block of 256 (<see cref="Engine.Blockwise8Bit"/>), under the
+    /// names <c>exp_avg_codes</c> (uint8, the parameter's shape) and <c>exp_avg_absmax</c> (float32, one per block).
+    /// 8-bit state is stepped by the engine's CPU kernels: its parameters must be contiguous float32 CPU tensors, and a
+    /// step that finds another refuses before anything changes. Set it before the first step: setting it re-creates the
+    /// (zero) state of every parameter.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Not a defined format.</exception>
+    /// <exception cref="InvalidOperationException">A parameter has taken a step.</exception>
+    public Engine.StateFormat StateFormat
+    {
+        get;
+        set
+        {
+            if (!Enum.IsDefined(value))
+                throw new ArgumentOutOfRangeException(nameof(StateFormat), value, $"{nameof(StateFormat)} must be Float32 or Blockwise8Bit; got {value}.");
+            if (value == field) return;
+            var states = _parameter_groups.SelectMany(g => g.Parameters.Select(p => ((TensorState)_state[p.Handle], g))).ToArray();
+            if (states.Any(s => s.Item1.step > 0))
+                throw new InvalidOperationException(
+                    $"{nameof(StateFormat)} cannot change from {field} to {value} once parameters have taken steps; set it before the first step.");
+            field = value;
+            foreach (var (state, group) in states) state.Initialize(group.Options);
+        }
+    }
+
     /// <summary>The rounding key of <paramref name="state"/>'s bfloat16 parameter at its current step, or null when it rounds to nearest.</summary>
     private uint? RoundingKey(Parameter p, TensorState state) =>
         StochasticRounding && p.dtype == ScalarType.BFloat16 ? Gpu.StochasticRounding.Key(Seed, state.step, state.Index) : null;
@@ -142,7 +170,7 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
         {
             int[] shape = p.shape.Select(d => checked((int)d)).ToArray();
             var state = new TensorState(p, index, $"param_groups parameter {index++} [{string.Join(", ", shape)}]",
-                options => rule.StateLayout(shape, ToEngine(options)));
+                options => rule.StateLayout(shape, ToEngine(options), StateFormat));
             state.Initialize(param_group.Options);
             _state[p.Handle] = state;
             // Any parameter may reach the CPU kernels (a CUDA one moved to the CPU, say): their scratch is sized now, not mid-step.
@@ -282,6 +310,12 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
                 if (grad is null) continue;
                 var state = (TensorState)_state[p.Handle];
                 var (route, gpu) = RouteOf(state, grad);
+                if (route != Route.Cpu && state.IsQuantized)
+                    throw new NotSupportedException(
+                        $"{state.ParameterName} has 8-bit state ({nameof(StateFormat)}.{nameof(Engine.StateFormat.Blockwise8Bit)}), which the " +
+                        $"engine's CPU kernels step, but it is a {(UseFastPath ? "" : "(UseFastPath = false) ")}{grad.dtype} gradient on " +
+                        $"{grad.device} for a {p.dtype} parameter{(grad.is_contiguous() && p.is_contiguous() ? "" : " (not contiguous)")}: use contiguous " +
+                        $"float32 CPU parameters, or {nameof(StateFormat)}.{nameof(Engine.StateFormat.Float32)}. Nothing was changed.");
                 if (gpu is not null) PrepareFor(gpu, state);
                 work.Add(new(p, grad, state, options, route, gpu, 0));
             }

@@ -20,6 +20,12 @@ public interface ICameSharpOptimizer
     /// <summary>The seed of <see cref="StochasticRounding"/>. Default 0.</summary>
     ulong Seed { get; set; }
 
+    /// <summary>
+    /// How full-size state is stored: float32 (default) or 8-bit blockwise (<see cref="Engine.Blockwise8Bit"/>, about
+    /// 1 byte an element), which the engine's CPU kernels step. Set it before the first step.
+    /// </summary>
+    Engine.StateFormat StateFormat { get; set; }
+
     /// <summary>What a step does with a non-finite gradient.</summary>
     Engine.NonFinitePolicy NonFinitePolicy { get; set; }
 

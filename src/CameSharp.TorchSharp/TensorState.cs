@@ -66,13 +66,31 @@ public sealed class TensorState : OptimizerState, IDisposable
     /// <summary>Bytes held by the scratch tensors the rule fills within a step (the factors of factored statistics).</summary>
     public long ScratchBytes => tensors.Where(t => !t.Spec.Saved).Sum(t => t.Tensor.NumberOfElements * t.Tensor.ElementSize);
 
-    /// <summary>Allocates zeroed float32 tensors on the parameter's device for the rule's layout under <paramref name="options"/>.</summary>
+    /// <summary>
+    /// Allocates zeroed tensors on the parameter's device for the rule's layout under <paramref name="options"/>: float32,
+    /// or uint8 for 8-bit codes (whose storage is padded to whole float32 words, which the CPU kernels address).
+    /// </summary>
     public override void Initialize(OptimizerOptions options)
     {
         DisposeTensors();
         foreach (var spec in layout(options))
-            tensors.Add((spec, torch.zeros(spec.Shape.Select(d => (long)d).ToArray(), ScalarType.Float32, parameter.device)));
+        {
+            long[] shape = spec.Shape.Select(d => (long)d).ToArray();
+            if (spec.Encoding == StateEncoding.Float32)
+            {
+                tensors.Add((spec, torch.zeros(shape, ScalarType.Float32, parameter.device)));
+                continue;
+            }
+            using var padded = torch.zeros(4L * spec.StorageLength, ScalarType.Byte, parameter.device);
+            tensors.Add((spec, padded.narrow(0, 0, spec.Length).view(shape)));
+        }
     }
+
+    /// <summary>True when a full-size state is 8-bit codes.</summary>
+    internal bool IsQuantized => tensors.Any(t => t.Spec.Encoding != StateEncoding.Float32);
+
+    /// <summary>How the state tensor <paramref name="name"/> is stored.</summary>
+    internal StateEncoding EncodingOf(string name) => tensors.First(t => t.Spec.Name == name).Spec.Encoding;
 
     private IEnumerable<(string Name, Tensor Tensor)> Saved => tensors.Where(t => t.Spec.Saved).Select(t => (t.Spec.Name, t.Tensor));
 
@@ -153,9 +171,21 @@ public sealed class TensorState : OptimizerState, IDisposable
         ForgetGpuView();
     }
 
-    /// <summary>True when the CPU kernels apply: parameter, gradient and every state tensor are contiguous float32 on the CPU.</summary>
-    internal bool CpuKernelsApply(Tensor grad) =>
-        IsCpuFloat32(parameter) && IsCpuFloat32(grad) && tensors.All(t => IsCpuFloat32(t.Tensor));
+    /// <summary>
+    /// True when the CPU kernels apply: parameter, gradient and every state tensor are contiguous float32 (uint8 for
+    /// codes) on the CPU. Allocates nothing.
+    /// </summary>
+    internal bool CpuKernelsApply(Tensor grad)
+    {
+        if (!IsCpuFloat32(parameter) || !IsCpuFloat32(grad)) return false;
+        for (int i = 0; i < tensors.Count; i++)
+        {
+            var (spec, t) = tensors[i];
+            var dtype = spec.Encoding == StateEncoding.Float32 ? ScalarType.Float32 : ScalarType.Byte;
+            if (t.device_type != DeviceType.CPU || t.dtype != dtype || !t.is_contiguous()) return false;
+        }
+        return true;
+    }
 
     private static bool IsCpuFloat32(Tensor t) =>
         t.device_type == DeviceType.CPU && t.dtype == ScalarType.Float32 && t.is_contiguous();
@@ -173,7 +203,7 @@ public sealed class TensorState : OptimizerState, IDisposable
         if (cpuView is null || StorageMoved())
         {
             cpuPointers = [.. tensors.Select(t => Address(t.Tensor)), Address(parameter)];
-            cpuView = new(name, ParameterShape, Wrap(parameter), tensors.Select(t => t.Spec), tensors.Select(t => Wrap(t.Tensor)));
+            cpuView = new(name, ParameterShape, Wrap(parameter), tensors.Select(t => t.Spec), tensors.Select(t => Wrap(t.Tensor, t.Spec.StorageLength)));
             gradPointer = 0;
         }
         nint pointer = Address(grad);
@@ -286,7 +316,10 @@ public sealed class TensorState : OptimizerState, IDisposable
         return Address(parameter) != cpuPointers[^1];
     }
 
-    private static Memory<float> Wrap(Tensor t) => new UnmanagedFloatMemory(Address(t), checked((int)t.NumberOfElements)).Memory;
+    private static Memory<float> Wrap(Tensor t) => Wrap(t, checked((int)t.NumberOfElements));
+
+    /// <summary>A tensor's memory as <paramref name="floats"/> float32 words (codes are packed four to a word).</summary>
+    private static Memory<float> Wrap(Tensor t, int floats) => new UnmanagedFloatMemory(Address(t), floats).Memory;
 
     /// <summary>The address of a CPU tensor's first element: <c>bytes</c> spans its native storage, which does not move.</summary>
     private static unsafe nint Address(Tensor t) => (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(t.bytes));

@@ -25,7 +25,6 @@ public abstract partial class Optimizer<TOptions>
         {
             var p = byName[name];
             var state = staged[p] = CreateLoadedState(p, options, fileHasTensor);
-            CheckFormat(name, state, fileHasTensor);
             return Tensors(state);
         });
 
@@ -45,19 +44,4 @@ public abstract partial class Optimizer<TOptions>
 
     private static CheckpointTensor[] Tensors(ParameterState state) =>
         state.Tensors.Select(t => new CheckpointTensor(t.Name, t.Shape, t.Data, t.Encoding)).ToArray();
-
-    /// <summary>Refuses, by name, a file whose state is in the other <see cref="StateFormat"/> than this optimizer's.</summary>
-    private void CheckFormat(string name, ParameterState state, Func<string, bool> fileHasTensor)
-    {
-        foreach (var t in state.Tensors)
-        {
-            string other = t.Encoding == StateEncoding.Float32
-                ? t.Name + StateTensorSpec.CodesSuffix
-                : t.Name[..^StateTensorSpec.CodesSuffix.Length];
-            if (!fileHasTensor(t.Name) && fileHasTensor(other))
-                throw new CheckpointException(
-                    $"parameter '{name}' has '{other}' in the file: it was saved with StateFormat " +
-                    $"{(t.Encoding == StateEncoding.Float32 ? StateFormat.Blockwise8Bit : StateFormat.Float32)}; this optimizer's StateFormat is {StateFormat}.");
-        }
-    }
 }

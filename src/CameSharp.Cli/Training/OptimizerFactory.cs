@@ -10,12 +10,26 @@ using Came = global::CameSharp.TorchSharp.Came;
 using Adafactor = global::CameSharp.TorchSharp.Adafactor;
 using Lamb = global::CameSharp.TorchSharp.Lamb;
 using AdamW = global::TorchSharp.Modules.AdamW;
+using OurAdamW = global::CameSharp.TorchSharp.AdamW;
 
 /// <summary>Builds each optimizer with two groups: weight decay on matrices, none on biases, LayerNorm and other vectors.</summary>
 internal static class OptimizerFactory
 {
-    /// <summary>The optimizer names every command takes: <c>came</c> is the official algorithm, <c>came-bc</c> CAME with bias correction.</summary>
-    public static readonly string[] Names = ["came", "came-bc", "adafactor", "adamw", "lamb"];
+    /// <summary>The optimizers: <c>came</c> is the official algorithm, <c>came-bc</c> CAME with bias correction.</summary>
+    private static readonly string[] BaseNames = ["came", "came-bc", "adafactor", "adamw", "lamb"];
+
+    /// <summary>The suffix that runs an optimizer with 8-bit blockwise state (<see cref="StateFormat.Blockwise8Bit"/>).</summary>
+    public const string EightBitSuffix = "+8bit";
+
+    /// <summary>Every name the commands take: each optimizer, and each with <see cref="EightBitSuffix"/>.</summary>
+    public static readonly string[] Names = [.. BaseNames, .. BaseNames.Select(n => n + EightBitSuffix)];
+
+    /// <summary>The names, as usage messages list them.</summary>
+    public static string Listed => $"{string.Join(", ", BaseNames)} (each also with {EightBitSuffix})";
+
+    /// <summary>The optimizer a name runs, and whether with 8-bit state.</summary>
+    public static (string Optimizer, bool EightBit) Parse(string name) =>
+        name.EndsWith(EightBitSuffix, StringComparison.Ordinal) ? (name[..^EightBitSuffix.Length], true) : (name, false);
 
     /// <summary>
     /// Default peak learning rates: the best of the sweeps recorded in the README (GPT, default size), used for both
@@ -24,23 +38,40 @@ internal static class OptimizerFactory
     /// 1 - beta3^t of its weight after t steps, which inflates the step throughout a run this short. With bias
     /// correction (came-bc) the advice holds.
     /// </summary>
-    public static double DefaultLearningRate(string model, string optimizer) => (model, optimizer) switch
+    /// <remarks>An 8-bit run takes its optimizer's rate: the state format is meant not to change what works.</remarks>
+    public static double DefaultLearningRate(string model, string optimizer) => (model, Parse(optimizer).Optimizer) switch
     {
         (_, "adamw") => 8e-3,
         (_, "came") => 5e-4,
         (_, "came-bc") => 4e-3,
         (_, "adafactor") => 8e-3,
         (_, "lamb") => 1.6e-2,
-        _ => throw new UsageException($"--optimizer must be one of {string.Join(", ", Names)}; got '{optimizer}'."),
+        _ => throw new UsageException($"--optimizer must be one of {Listed}; got '{optimizer}'."),
     };
 
+    /// <summary>
+    /// The optimizer <paramref name="name"/> names, with 8-bit state for a <see cref="EightBitSuffix"/> name. adamw is
+    /// TorchSharp's own AdamW; adamw+8bit is CameSharp's AdamW (the same algorithm in one fused pass) with 8-bit moments.
+    /// </summary>
     public static optim.Optimizer Create(string name, nn.Module model, double lr, double weightDecay)
+    {
+        var (optimizer, eightBit) = Parse(name);
+        if (!eightBit) return Create(optimizer, model, lr, weightDecay, ours: false);
+        var created = Create(optimizer, model, lr, weightDecay, ours: true);
+        ((ICameSharpOptimizer)created).StateFormat = StateFormat.Blockwise8Bit;
+        return created;
+    }
+
+    private static optim.Optimizer Create(string name, nn.Module model, double lr, double weightDecay, bool ours)
     {
         var decay = new List<Parameter>();
         var noDecay = new List<Parameter>();
         foreach (var (_, p) in model.named_parameters()) (p.dim() >= 2 ? decay : noDecay).Add(p);
         return name switch
         {
+            "adamw" when ours => Optim.AdamW(
+                [new OurAdamW.ParamGroup(decay, new OurAdamW.Options { weight_decay = weightDecay }), new OurAdamW.ParamGroup(noDecay, new OurAdamW.Options { weight_decay = 0 })],
+                lr, 0.9, 0.999, 1e-8, weightDecay),
             "came" or "came-bc" => Optim.Came(
                 [new Came.ParamGroup(decay, new Came.Options { weight_decay = weightDecay }), new Came.ParamGroup(noDecay, new Came.Options { weight_decay = 0 })],
                 lr, bias_correction: name == "came-bc"),
@@ -55,7 +86,7 @@ internal static class OptimizerFactory
             "adamw" => torch.optim.AdamW(
                 [new AdamW.ParamGroup(decay, lr, 0.9, 0.999, 1e-8, weightDecay), new AdamW.ParamGroup(noDecay, lr, 0.9, 0.999, 1e-8, 0)],
                 lr, 0.9, 0.999, 1e-8, weightDecay),
-            _ => throw new UsageException($"--optimizer must be one of {string.Join(", ", Names)}; got '{name}'."),
+            _ => throw new UsageException($"--optimizer must be one of {Listed}; got '{name}'."),
         };
     }
 

@@ -36,7 +36,7 @@ internal sealed record TrainSettings
     {
         if (Model is not ("gpt" or "bert")) throw new UsageException($"--model must be gpt or bert; got '{Model}'.");
         if (!OptimizerFactory.Names.Contains(Optimizer))
-            throw new UsageException($"--optimizer must be one of {string.Join(", ", OptimizerFactory.Names)}; got '{Optimizer}'.");
+            throw new UsageException($"--optimizer must be one of {OptimizerFactory.Listed}; got '{Optimizer}'.");
         if (Steps < 1) throw new UsageException($"--steps must be at least 1; got {Steps}.");
         if (LearningRate is { } lr && !(lr >= 0 && double.IsFinite(lr))) throw new UsageException($"--lr must be a finite number >= 0; got {lr}.");
         if (Batch < 1) throw new UsageException($"--batch must be at least 1; got {Batch}.");
@@ -47,6 +47,10 @@ internal sealed record TrainSettings
         if (Dtype is not ("fp32" or "bf16")) throw new UsageException($"--dtype must be fp32 or bf16; got '{Dtype}'.");
         if (Rounding is not ("stochastic" or "nearest")) throw new UsageException($"--rounding must be stochastic or nearest; got '{Rounding}'.");
         Devices.Resolve(Device);
+        // 8-bit state is stepped by the engine's CPU kernels only: refuse before training, not at the first step.
+        if (OptimizerFactory.Parse(Optimizer).EightBit && (Dtype != "fp32" || Device != "cpu"))
+            throw new UsageException(
+                $"{Optimizer}: 8-bit state runs on the CPU kernels, with float32 parameters; got --dtype {Dtype} --device {Device}. Use --dtype fp32 --device cpu.");
     }
 
     /// <summary>Linear warmup over the first <see cref="Warmup"/> of the steps, then cosine decay to a tenth of the peak.</summary>

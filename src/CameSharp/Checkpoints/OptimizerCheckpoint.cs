@@ -154,7 +154,7 @@ public sealed class OptimizerCheckpoint
                 foreach (var t in stage(key, options[g], state => byName.ContainsKey($"{key}.{state}")))
                 {
                     string name = $"{key}.{t.Name}";
-                    if (!byName.TryGetValue(name, out var entry)) throw new CheckpointException($"tensor '{name}' is missing.");
+                    if (!byName.TryGetValue(name, out var entry)) throw new CheckpointException(Missing(key, t, byName.ContainsKey));
                     entry.Expect(t.IsCodes ? "U8" : "F32", t.Shape.Select(d => (long)d));
                     long elements = t.Shape.Aggregate(1L, (a, b) => a * b);
                     targets[name] = (t.Data, checked((int)(t.IsCodes ? elements : 4 * elements)));
@@ -176,6 +176,19 @@ public sealed class OptimizerCheckpoint
             stepCounts[key] = value[0];
         }
         return new LoadedCheckpoint<TOptions>(options, extras, stepCounts, skipped);
+    }
+
+    /// <summary>
+    /// Why a state tensor the optimizer expects is missing: most often the file was saved in the other
+    /// <see cref="StateFormat"/> (it holds exp_avg where exp_avg_codes is expected, or the reverse), which is said by name.
+    /// </summary>
+    private static string Missing(string key, CheckpointTensor t, Func<string, bool> fileHas)
+    {
+        string other = t.IsCodes ? t.Name[..^StateTensorSpec.CodesSuffix.Length] : t.Name + StateTensorSpec.CodesSuffix;
+        if (!fileHas($"{key}.{other}")) return $"tensor '{key}.{t.Name}' is missing.";
+        var (saved, expected) = t.IsCodes ? (StateFormat.Float32, StateFormat.Blockwise8Bit) : (StateFormat.Blockwise8Bit, StateFormat.Float32);
+        return $"tensor '{key}.{t.Name}' is missing: the file holds '{key}.{other}', state saved with StateFormat {saved}; " +
+               $"this optimizer's StateFormat is {expected}.";
     }
 
     /// <summary>A group's members as <c>param_groups</c> lists them.</summary>
