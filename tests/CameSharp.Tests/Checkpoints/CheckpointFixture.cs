@@ -4,13 +4,22 @@ namespace CameSharp.Tests.Checkpoints;
 internal sealed class CheckpointFixture : IDisposable
 {
     public CheckpointFixture(string name, float[]? w = null, float[]? b = null, float[]? v = null)
+        : this(name, StateFormat.Float32, w, b, v)
     {
-        W = new Parameter("layer.weight", w ?? OptimizerTests.Random(6 * 5, 1), 6, 5);
+    }
+
+    /// <summary>With <see cref="StateFormat.Blockwise8Bit"/> the matrix and the 3-D tensor are large enough to be stored in 8 bits.</summary>
+    public CheckpointFixture(string name, StateFormat format, float[]? w = null, float[]? b = null, float[]? v = null)
+    {
+        bool eight = format == StateFormat.Blockwise8Bit;
+        int[] wShape = eight ? [70, 64] : [6, 5], vShape = eight ? [2, 48, 48] : [2, 3, 4];
+        W = new Parameter("layer.weight", w ?? OptimizerTests.Random(wShape.Aggregate((x, y) => x * y), 1), wShape);
         B = new Parameter("layer.bias", b ?? OptimizerTests.Random(5, 2));
-        V = new Parameter("conv", v ?? OptimizerTests.Random(2 * 3 * 4, 3), 2, 3, 4);
+        V = new Parameter("conv", v ?? OptimizerTests.Random(vShape.Aggregate((x, y) => x * y), 3), vShape);
         Optimizer = OptimizerTests.Create(name,
             ([W, V], OptimizerTests.OptionsFor(name)),
             ([B], OptimizerTests.OptionsFor(name, lr: 5e-3, weightDecay: 0)));
+        Optimizer.StateFormat = format;
         Optimizer.DegreeOfParallelism = 2;
     }
 

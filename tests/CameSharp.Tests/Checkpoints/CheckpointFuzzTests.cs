@@ -11,17 +11,19 @@ public sealed class CheckpointFuzzTests
     private static int Cases => int.TryParse(Environment.GetEnvironmentVariable("CAMESHARP_FUZZ_CASES"), out int n) && n > 0 ? n : 3000;
 
     [Theory]
-    [InlineData("came")]
-    [InlineData("adafactor")]
-    public void Truncated_or_bit_flipped_checkpoints_are_refused_without_a_partial_load(string name)
+    [InlineData("came", StateFormat.Float32)]
+    [InlineData("adafactor", StateFormat.Float32)]
+    [InlineData("came", StateFormat.Blockwise8Bit)]
+    [InlineData("adamw", StateFormat.Blockwise8Bit)]
+    public void Truncated_or_bit_flipped_checkpoints_are_refused_without_a_partial_load(string name, StateFormat format)
     {
-        using var source = new CheckpointFixture(name);
+        using var source = new CheckpointFixture(name, format);
         source.Run(0, 3);
         using var buffer = new MemoryStream();
         source.Optimizer.Save(buffer);
         byte[] good = buffer.ToArray();
 
-        using var target = new CheckpointFixture(name);
+        using var target = new CheckpointFixture(name, format);
         target.Run(0, 5);
         string before = target.Fingerprint();
         var rng = new Random(name.Length);
