@@ -1,0 +1,177 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using Engine = CameSharp;
+
+namespace CameSharp.TorchSharp.Tests;
+
+using Parameter = global::TorchSharp.Modules.Parameter;
+
+/// <summary>The adapter's 8-bit state: the engine's, bit for bit, held in uint8 tensors, saved and refused where it cannot run.</summary>
+public sealed class StateFormatTests
+{
+    public static TheoryData<string> Names => ["came", "came-bc", "adafactor", "adamw", "lamb"];
+
+    private static Engine.OptimizerOptions Options(string name) =>
+        name == "adamw" ? new Engine.AdamWOptions { LearningRate = 1e-3 } : CameSharpOptimizerTests.Options(name, lr: 1e-3);
+
+    private static ICameSharpOptimizer Create(string name, IEnumerable<Parameter> ps)
+    {
+        var options = Options(name);
+        var created = options is Engine.AdamWOptions o ? TorchTestData.CameSharpAdamW(ps, o) : TorchTestData.Create(ps, options);
+        var ours = (ICameSharpOptimizer)created;
+        ours.StateFormat = Engine.StateFormat.Blockwise8Bit;
+        ours.DegreeOfParallelism = 2;
+        return ours;
+    }
+
+    private static readonly int[][] Shapes = [[96, 300], [5000], [300]];
+
+    private static float[] Gradient(int n, int seed) => Enumerable.Range(0, n).Select(i => MathF.Sin(seed * 7.1f + i * 0.37f) * 1e-2f).ToArray();
+
+    [Theory]
+    [MemberData(nameof(Names))]
+    public void The_adapter_steps_8_bit_state_as_the_engine_does(string name)
+    {
+        var data = Shapes.Select((s, k) => Enumerable.Range(0, s.Aggregate((a, b) => a * b)).Select(i => MathF.Cos(i * 0.1f + k) * 0.1f).ToArray()).ToArray();
+        var torchParams = Shapes.Select((s, k) => TorchTestData.Param(data[k], s)).ToArray();
+        using var adapter = (optim.Optimizer)Create(name, torchParams);
+        var engineParams = Shapes.Select((s, k) => new Engine.Parameter($"p{k}", (float[])data[k].Clone(), s)).ToArray();
+        using var engine = EngineOptimizer(engineParams, Options(name));
+        engine.StateFormat = Engine.StateFormat.Blockwise8Bit;
+
+        for (int t = 0; t < 5; t++)
+        {
+            for (int k = 0; k < Shapes.Length; k++)
+            {
+                float[] g = Gradient(data[k].Length, 10 * t + k);
+                TorchTestData.SetGrad(torchParams[k], g);
+                engineParams[k].Grad = g;
+            }
+            adapter.step();
+            engine.Step();
+        }
+        Assert.Equal(Shapes.Length, ((ICameSharpOptimizer)adapter).FastPathParameters);
+        for (int k = 0; k < Shapes.Length; k++)
+            Assert.Equal(engineParams[k].Data.ToArray().Select(BitConverter.SingleToInt32Bits),
+                TorchTestData.Values(torchParams[k]).Select(BitConverter.SingleToInt32Bits));
+        // The engine counts scratch in its state; the adapter apart.
+        Assert.Equal(engine.StateBytes, ((ICameSharpOptimizer)adapter).StateBytes + ScratchBytes(adapter));
+    }
+
+    private static Engine.Optimizer EngineOptimizer(IEnumerable<Engine.Parameter> ps, Engine.OptimizerOptions options) => options switch
+    {
+        Engine.CameOptions o => new Engine.Came(ps, o),
+        Engine.AdafactorOptions o => new Engine.Adafactor(ps, o),
+        Engine.AdamWOptions o => new Engine.AdamW(ps, o),
+        Engine.LambOptions o => new Engine.Lamb(ps, o),
+        _ => throw new NotSupportedException(options.GetType().Name),
+    };
+
+    private static void Save(optim.Optimizer o, Stream stream)
+    {
+        if (o is Came c) c.Save(stream);
+        else ((AdamW)o).Save(stream);
+    }
+
+    private static void Load(optim.Optimizer o, Stream stream)
+    {
+        if (o is Came c) c.Load(stream);
+        else ((AdamW)o).Load(stream);
+    }
+
+    private static long ScratchBytes(optim.Optimizer o) => o switch
+    {
+        Came c => c.ScratchBytes,
+        Adafactor a => a.ScratchBytes,
+        AdamW a => a.ScratchBytes,
+        Lamb l => l.ScratchBytes,
+        _ => 0,
+    };
+
+    [Fact]
+    public void The_codes_are_uint8_tensors_of_the_parameters_shape()
+    {
+        var w = TorchTestData.Param(new float[96 * 300], [96, 300]);
+        var b = TorchTestData.Param(new float[300], [300]);
+        using var adam = (AdamW)Create("adamw", [w, b]);
+        var state = adam.StateOf(w);
+        Assert.Equal(["exp_avg_codes", "exp_avg_absmax", "exp_avg_sq_codes", "exp_avg_sq_absmax"], state.Names);
+        Assert.Equal(ScalarType.Byte, state["exp_avg_codes"].dtype);
+        Assert.Equal([96L, 300], state["exp_avg_codes"].shape);
+        Assert.Equal([113L], state["exp_avg_absmax"].shape);
+        Assert.Equal(["exp_avg", "exp_avg_sq"], adam.StateOf(b).Names);
+        Assert.Equal(2 * (96 * 300 + 4 * 113) + 8 * 300, adam.StateBytes);
+    }
+
+    [Theory]
+    [InlineData("came")]
+    [InlineData("adamw")]
+    public void A_saved_8_bit_state_resumes_bit_for_bit_from_a_file_and_from_a_state_dict(string name)
+    {
+        Parameter[] Params() => Shapes.Select((s, k) => TorchTestData.Param(Enumerable.Range(0, s.Aggregate((a, b) => a * b)).Select(i => MathF.Cos(i + k) * 0.1f).ToArray(), s)).ToArray();
+        void Run(optim.Optimizer o, Parameter[] ps, int from, int to)
+        {
+            for (int t = from; t < to; t++)
+            {
+                for (int k = 0; k < ps.Length; k++) TorchTestData.SetGrad(ps[k], Gradient((int)ps[k].numel(), 10 * t + k));
+                o.step();
+            }
+        }
+        var straight = Params();
+        using var first = (optim.Optimizer)Create(name, straight);
+        Run(first, straight, 0, 3);
+        using var file = new MemoryStream();
+        Save(first, file);
+        var dictPath = Path.GetTempFileName();
+        try
+        {
+            ((global::TorchSharp.Modules.OptimizerHelper)first).save_state_dict(dictPath);
+            foreach (bool fromFile in new[] { true, false })
+            {
+                var resumed = Params();
+                for (int k = 0; k < resumed.Length; k++)
+                    using (torch.no_grad()) resumed[k].copy_(straight[k]);
+                using var second = (optim.Optimizer)Create(name, resumed);
+                if (fromFile) Load(second, new MemoryStream(file.ToArray()));
+                else ((global::TorchSharp.Modules.OptimizerHelper)second).load_state_dict(dictPath);
+                var expected = Params();
+                for (int k = 0; k < expected.Length; k++)
+                    using (torch.no_grad()) expected[k].copy_(straight[k]);
+                using var third = (optim.Optimizer)Create(name, expected);
+                Load(third, new MemoryStream(file.ToArray()));
+                Run(second, resumed, 3, 6);
+                Run(third, expected, 3, 6);
+                for (int k = 0; k < resumed.Length; k++)
+                    Assert.Equal(TorchTestData.Values(expected[k]).Select(BitConverter.SingleToInt32Bits),
+                        TorchTestData.Values(resumed[k]).Select(BitConverter.SingleToInt32Bits));
+            }
+        }
+        finally
+        {
+            File.Delete(dictPath);
+        }
+    }
+
+    [Fact]
+    public void A_parameter_the_cpu_kernels_cannot_step_is_refused_before_anything_changes()
+    {
+        var w = TorchTestData.Param(Enumerable.Range(0, 96 * 300).Select(i => i * 1e-4f).ToArray(), [96, 300]);
+        using var came = (Came)Create("came", [w]);
+        TorchTestData.SetGrad(w, Gradient(96 * 300, 1));
+        came.step();
+        float[] before = TorchTestData.Values(w);
+        byte[] codes = came.StateOf(w)["exp_avg_codes"].data<byte>().ToArray();
+
+        came.UseFastPath = false;
+        TorchTestData.SetGrad(w, Gradient(96 * 300, 2));
+        var e = Assert.Throws<NotSupportedException>(() => came.step());
+        Assert.Contains("8-bit state", e.Message);
+        Assert.Contains("UseFastPath = false", e.Message);
+        Assert.Equal(before, TorchTestData.Values(w));
+        Assert.Equal(codes, came.StateOf(w)["exp_avg_codes"].data<byte>().ToArray());
+        Assert.Equal(1, came.StateOf(w).step);
+
+        var change = Assert.Throws<InvalidOperationException>(() => came.StateFormat = Engine.StateFormat.Float32);
+        Assert.Contains("before the first step", change.Message);
+    }
+}
