@@ -16,6 +16,8 @@ public sealed class CommandTests : IDisposable
     [InlineData("bert", "lamb")]
     [InlineData("gpt", "adamw")]
     [InlineData("bert", "adafactor")]
+    [InlineData("gpt", "came-bc+8bit")]
+    [InlineData("gpt", "adamw+8bit")]
     public void Train_writes_metrics_and_a_summary_of_finite_numbers(string model, string optimizer)
     {
         string data = CameRunner.Corpus(folder), output = Path.Combine(folder, "run");
@@ -167,14 +169,14 @@ public sealed class CommandTests : IDisposable
     {
         string output = Path.Combine(folder, "bench");
         var (code, stdout, stderr) = CameRunner.Run(folder,
-            ["bench", "--params", "200K", "--threads", "1", "--impls", "engine-came,came-reference-port", "--seconds", "0", "--rounds", "2", "--out", output]);
+            ["bench", "--params", "200K", "--threads", "1", "--impls", "engine-came,engine-came-8bit,came-reference-port", "--seconds", "0", "--rounds", "2", "--out", output]);
         Assert.True(code == 0, stderr);
         using var bench = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "bench.json")));
         Assert.True(bench.RootElement.GetProperty("bandwidth_gbps").GetDouble() > 0);
         var results = bench.RootElement.GetProperty("results").EnumerateArray().ToList();
-        Assert.Equal(["engine-came", "came-reference-port"], results.Select(r => r.GetProperty("impl").GetString()));
-        // The engine's three passes move 28 bytes a parameter; the port is counted at DESIGN.md's four passes.
-        var expectedBytes = new Dictionary<string, int> { ["engine-came"] = 28, ["came-reference-port"] = 32 };
+        Assert.Equal(["engine-came", "engine-came-8bit", "came-reference-port"], results.Select(r => r.GetProperty("impl").GetString()));
+        // The engine's three passes move 28 bytes a parameter (19 with an 8-bit momentum); the port is counted at DESIGN.md's four passes.
+        var expectedBytes = new Dictionary<string, int> { ["engine-came"] = 28, ["engine-came-8bit"] = 19, ["came-reference-port"] = 32 };
         foreach (var r in results)
         {
             Assert.True(r.GetProperty("ns_per_param").GetDouble() > 0);
@@ -182,8 +184,38 @@ public sealed class CommandTests : IDisposable
             Assert.Equal(2, r.GetProperty("ns_per_param_by_round").GetArrayLength());
             Assert.InRange(r.GetProperty("params").GetInt64(), 150_000, 250_000);
         }
+        // State measured from the optimizers after their steps: the momentum's 4 bytes become about 1.
+        double State(int i) => results[i].GetProperty("state_bytes_per_param").GetDouble();
+        Assert.InRange(State(0) - State(1), 2.5, 3.0);
         Assert.Contains("| engine-came |", stdout);
         Assert.Equal("cpu", bench.RootElement.GetProperty("device").GetString());
+    }
+
+    /// <summary>
+    /// A +8bit name runs its optimizer with 8-bit state: about a quarter of the state bytes of the float32 run, and a
+    /// run of its own (not the float32 one under another name), with the same learning rate.
+    /// </summary>
+    [Theory]
+    [InlineData("came-bc")]
+    [InlineData("adamw")]
+    public void An_8_bit_name_trains_with_a_quarter_of_the_state(string optimizer)
+    {
+        string data = CameRunner.Corpus(folder);
+        var runs = new[] { optimizer, optimizer + "+8bit" }.Select(name =>
+        {
+            string output = Path.Combine(folder, name);
+            // Wide enough that the MLP's matrices (64 x 256) reach the 4096 elements below which state stays float32.
+            var (code, _, stderr) = CameRunner.Run(folder, ["train", "--optimizer", name, "--data", data, "--out", output,
+                "--dim", "64", "--layers", "1", "--heads", "2", "--context", "16", "--batch", "4", "--steps", "4", "--eval-every", "2", "--threads", "1"]);
+            Assert.True(code == 0, stderr);
+            using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "summary.json")));
+            var s = summary.RootElement;
+            return (Bytes: s.GetProperty("optimizer_state_bytes").GetInt64(), Lr: s.GetProperty("lr").GetDouble(),
+                Losses: File.ReadAllLines(Path.Combine(output, "metrics.csv")).Select(l => l.Split(',')[1]).ToArray());
+        }).ToArray();
+        Assert.InRange(runs[1].Bytes / (double)runs[0].Bytes, 0.2, 0.45);
+        Assert.Equal(runs[0].Lr, runs[1].Lr);
+        Assert.NotEqual(runs[0].Losses, runs[1].Losses);
     }
 
     /// <summary>
@@ -335,6 +367,9 @@ public sealed class CommandTests : IDisposable
         { ["bench", "--device", "cuda:0"], "--device must be cpu or cuda; got 'cuda:0'." },
         { ["train", "--optimizer", "came", "--dtype", "fp16"], "--dtype must be fp32 or bf16; got 'fp16'." },
         { ["compare", "--rounding", "up"], "--rounding must be stochastic or nearest; got 'up'." },
+        { ["train", "--optimizer", "came+4bit"], "--optimizer must be one of came, came-bc, adafactor, adamw, lamb (each also with +8bit)" },
+        { ["train", "--optimizer", "adamw+8bit", "--dtype", "bf16"], "adamw+8bit: 8-bit state runs on the CPU kernels, with float32 parameters" },
+        { ["compare", "--optimizers", "came+8bit,came", "--device", "cuda"], "came+8bit: 8-bit state runs on the CPU kernels" },
     };
 
     [Theory]

@@ -33,6 +33,7 @@ internal static class BenchRunner
         // Each case is timed once per round, and rounds go through all the cases in turn: a case's figure is the median
         // of its rounds, so a slow moment of the machine, or of an allocator, weighs on one round, not on the result.
         var samples = new Dictionary<(string Impl, ParameterSet Set, int Threads), List<double>>();
+        var stateBytes = new Dictionary<(string Impl, ParameterSet Set), long>();
         var bytesOf = Steppers.All.ToDictionary(s => s.Name, s => s.BytesPerParam);
         long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
         int total = rounds * sets.Count * impls.Count * threadCounts.Count, done = 0;
@@ -67,6 +68,7 @@ internal static class BenchRunner
                                 times.Add(watch.Elapsed.TotalSeconds);
                             }
                             seconds = times.Order().ElementAt(times.Count / 2);
+                            stateBytes[(name, set)] = stepper.StateBytes;
                         }
                         // Give everything back before the next case: torch tensors are freed by their finalizers, and
                         // an aggressive collection returns the managed heap's free memory to the system, which torch's
@@ -100,6 +102,7 @@ internal static class BenchRunner
                 ["threads"] = r.Threads,
                 ["ns_per_param"] = r.NsPerParam,
                 ["bytes_per_param"] = r.Bytes,
+                ["state_bytes_per_param"] = stateBytes[(r.Impl, r.Set)] / (double)r.Set.Total,
                 ["fraction_of_bandwidth"] = r.Bytes / r.NsPerParam / bandwidth[r.Threads],
                 ["ns_per_param_by_round"] = new JsonArray(r.Rounds.Select(x => (JsonNode)x).ToArray()),
             }).ToArray()),
@@ -120,14 +123,14 @@ internal static class BenchRunner
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"ns/param is the median of {rounds} rounds; the range of the rounds follows it.");
         md.AppendLine();
-        md.AppendLine("| impl | params | threads | ns/param (range) | GB/s moved | of bandwidth | vs torchsharp-adamw | vs came-reference-port |");
-        md.AppendLine("|---|---|---|---|---|---|---|---|");
+        md.AppendLine("| impl | params | threads | ns/param (range) | GB/s moved | of bandwidth | state bytes/param | vs torchsharp-adamw | vs came-reference-port |");
+        md.AppendLine("|---|---|---|---|---|---|---|---|---|");
         foreach (var r in results)
         {
             string Versus(string other) => results.FirstOrDefault(o => o.Impl == other && o.Set == r.Set && o.Threads == r.Threads) is { Impl: not null } o
                 ? $"{o.NsPerParam / r.NsPerParam:F1}x" : "";
             md.AppendLine(CultureInfo.InvariantCulture,
-                $"| {r.Impl} | {r.Set.Total / 1e6:F1}M | {r.Threads} | {r.NsPerParam:F2} ({r.Rounds.Min():F2}-{r.Rounds.Max():F2}) | {r.Bytes / r.NsPerParam:F1} | {r.Bytes / r.NsPerParam / bandwidth[r.Threads]:P0} | {Versus("torchsharp-adamw")} | {Versus("came-reference-port")} |");
+                $"| {r.Impl} | {r.Set.Total / 1e6:F1}M | {r.Threads} | {r.NsPerParam:F2} ({r.Rounds.Min():F2}-{r.Rounds.Max():F2}) | {r.Bytes / r.NsPerParam:F1} | {r.Bytes / r.NsPerParam / bandwidth[r.Threads]:P0} | {stateBytes[(r.Impl, r.Set)] / (double)r.Set.Total:F3} | {Versus("torchsharp-adamw")} | {Versus("came-reference-port")} |");
         }
         File.WriteAllText(Path.Combine(outDir, "bench.md"), md.ToString());
         Console.WriteLine(md);

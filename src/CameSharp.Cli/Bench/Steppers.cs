@@ -13,6 +13,9 @@ internal interface IStepper : IDisposable
 
     /// <summary>A copy of the first parameter's values, so that a check can see a step move it.</summary>
     float[] FirstParameter();
+
+    /// <summary>Bytes of optimizer state held now (after a step), as the optimizer counts them.</summary>
+    long StateBytes { get; }
 }
 
 /// <summary>The implementations `came bench` measures, by the names bench.json uses.</summary>
@@ -32,6 +35,13 @@ internal static class Steppers
         // AdamW: the gradient scan (g) and the fused pass (g, m, v, p: 28 bytes).
         ("engine-adamw", 32, true, (set, threads, _) => new EngineStepper(set, threads, ps => new CameSharp.AdamW(ps, new AdamWOptions { LearningRate = 1e-4 }))),
         // LAMB: the scan, moments (g, p, m+m, v+v) and the apply pass (m, v, p+p).
+        // 8-bit state (StateFormat.Blockwise8Bit): a full-size moment costs 1 byte read and 1 written instead of 4 and 4
+        // (plus 4 bytes of absmax a block of 256, not counted). CAME: g; g + m + m; m + p + p = 4 + 6 + 9.
+        ("engine-came-8bit", 19, true, (set, threads, _) => new EngineStepper(set, threads, ps => new CameSharp.Came(ps, new CameOptions { LearningRate = 1e-4 })
+            { StateFormat = StateFormat.Blockwise8Bit })),
+        // AdamW: g; g, m + m, v + v, p + p = 4 + 16.
+        ("engine-adamw-8bit", 20, true, (set, threads, _) => new EngineStepper(set, threads, ps => new CameSharp.AdamW(ps, new AdamWOptions { LearningRate = 1e-4 })
+            { StateFormat = StateFormat.Blockwise8Bit })),
         ("engine-lamb", 44, true, (set, threads, _) => new EngineStepper(set, threads, ps => new CameSharp.Lamb(ps, new LambOptions { LearningRate = 1e-4 }))),
         // The adapter's fast path for the tensors' device (the engine's kernels on CPU memory); the op path and the port
         // as DESIGN.md's four passes (32 bytes).
@@ -89,6 +99,9 @@ internal static class Steppers
 
         public float[] FirstParameter() => parameters[0].Data.ToArray();
 
+        /// <remarks>The engine counts the factored statistics' scratch factors (a row and a column vector each) too.</remarks>
+        public long StateBytes => optimizer.StateBytes;
+
         public void Dispose() => optimizer.Dispose();
     }
 
@@ -124,6 +137,8 @@ internal static class Steppers
         public void Step() => optimizer.step();
 
         public float[] FirstParameter() => parameters[0].detach().cpu().flatten().to(ScalarType.Float32).data<float>().ToArray();
+
+        public long StateBytes => Training.OptimizerFactory.StateBytes(optimizer);
 
         public void Dispose()
         {
