@@ -85,9 +85,10 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
     /// moments): <see cref="Engine.StateFormat.Float32"/> (default), or <see cref="Engine.StateFormat.Blockwise8Bit"/>,
     /// one byte of code an element plus a float32 absmax per block of 256 (<see cref="Engine.Blockwise8Bit"/>), under the
     /// names <c>exp_avg_codes</c> (uint8, the parameter's shape) and <c>exp_avg_absmax</c> (float32, one per block).
-    /// 8-bit state is stepped by the engine's CPU kernels: its parameters must be contiguous float32 CPU tensors, and a
-    /// step that finds another refuses before anything changes. Set it before the first step: setting it re-creates the
-    /// (zero) state of every parameter.
+    /// Contiguous float32 CPU parameters are stepped by the engine's CPU kernels, which decode and encode inside their
+    /// passes; every other parameter (CUDA, bfloat16, ...) by torch ops, which decode to a float32 temporary, step and
+    /// encode, to the same bytes (the GPU kernels do not run 8-bit state yet). Set it before the first step: setting it
+    /// re-creates the (zero) state of every parameter.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Not a defined format.</exception>
     /// <exception cref="InvalidOperationException">A parameter has taken a step.</exception>
@@ -310,12 +311,6 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
                 if (grad is null) continue;
                 var state = (TensorState)_state[p.Handle];
                 var (route, gpu) = RouteOf(state, grad);
-                if (route != Route.Cpu && state.IsQuantized)
-                    throw new NotSupportedException(
-                        $"{state.ParameterName} has 8-bit state ({nameof(StateFormat)}.{nameof(Engine.StateFormat.Blockwise8Bit)}), which the " +
-                        $"engine's CPU kernels step, but it is a {(UseFastPath ? "" : "(UseFastPath = false) ")}{grad.dtype} gradient on " +
-                        $"{grad.device} for a {p.dtype} parameter{(grad.is_contiguous() && p.is_contiguous() ? "" : " (not contiguous)")}: use contiguous " +
-                        $"float32 CPU parameters, or {nameof(StateFormat)}.{nameof(Engine.StateFormat.Float32)}. Nothing was changed.");
                 if (gpu is not null) PrepareFor(gpu, state);
                 work.Add(new(p, grad, state, options, route, gpu, 0));
             }

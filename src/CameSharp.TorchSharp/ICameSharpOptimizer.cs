@@ -22,7 +22,7 @@ public interface ICameSharpOptimizer
 
     /// <summary>
     /// How full-size state is stored: float32 (default) or 8-bit blockwise (<see cref="Engine.Blockwise8Bit"/>, about
-    /// 1 byte an element), which the engine's CPU kernels step. Set it before the first step.
+    /// 1 byte an element): the CPU kernels and torch ops step it; the GPU kernels do not yet. Set it before the first step.
     /// </summary>
     Engine.StateFormat StateFormat { get; set; }
 

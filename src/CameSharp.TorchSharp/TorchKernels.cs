@@ -67,9 +67,11 @@ internal sealed class TorchKernels : Engine.IKernels<Tensor, Tensor>
     public void CameMomentum(Tensor gradient, Engine.Factored<Tensor> v, Tensor clip, Engine.Moment<Tensor> momentum, double beta1, float eps2,
         Engine.Factored<Tensor> instability)
     {
-        var m = Float32(momentum, nameof(momentum));
+        long cols = v.Shape[^1];
+        var m = Values(momentum, cols);
         var u = TimesRsqrt(v, gradient).mul_(clip);
         Ema(m, u, beta1);
+        Store(m, momentum, cols);
         var x = u.sub_(m).pow_(2).add_(eps2);
         instability.RowFactor.copy_(x.mean([-1L]));
         instability.ColFactor.copy_(x.mean([-2L]));
@@ -78,7 +80,7 @@ internal sealed class TorchKernels : Engine.IKernels<Tensor, Tensor>
     public void ConfidenceStep(Tensor parameter, Engine.Moment<Tensor> momentum, Engine.Factored<Tensor> instability, float lr, float weightDecay,
         float stepSize)
     {
-        var m = Float32(momentum, nameof(momentum));
+        var m = Values(momentum, instability.Shape[^1]);
         if (weightDecay != 0) parameter.add_(parameter, alpha: -(double)lr * weightDecay);
         parameter.add_(TimesRsqrt(instability, m), alpha: -stepSize);
     }
@@ -86,8 +88,9 @@ internal sealed class TorchKernels : Engine.IKernels<Tensor, Tensor>
     public void MomentumStep(Tensor parameter, Tensor gradient, Tensor v, Tensor clip, Engine.Moment<Tensor> momentum, double beta1, float lr,
         float weightDecay, float stepSize, bool moveParameters)
     {
-        var m = Float32(momentum, nameof(momentum));
+        var m = Values(momentum, v.NumberOfElements);
         Ema(m, v.rsqrt().mul_(gradient).mul_(clip), beta1);
+        Store(m, momentum, v.NumberOfElements);
         if (!moveParameters) return;
         if (weightDecay != 0) parameter.add_(parameter, alpha: -(double)lr * weightDecay);
         parameter.add_(m, alpha: -stepSize);
@@ -95,15 +98,20 @@ internal sealed class TorchKernels : Engine.IKernels<Tensor, Tensor>
 
     public void AdafactorStep(Tensor parameter, Tensor gradient, Engine.Factored<Tensor> v, Tensor scale, bool momentum, Engine.Moment<Tensor> m,
         double beta1, Tensor decay) =>
-        Adafactor(parameter, TimesRsqrt(v, gradient).mul_(scale), momentum, momentum ? Float32(m, nameof(m)) : null!, beta1, decay);
+        Adafactor(parameter, TimesRsqrt(v, gradient).mul_(scale), momentum, m, v.Shape[^1], beta1, decay);
 
     public void AdafactorStep(Tensor parameter, Tensor gradient, Tensor v, Tensor scale, bool momentum, Engine.Moment<Tensor> m, double beta1,
         Tensor decay) =>
-        Adafactor(parameter, v.rsqrt().mul_(gradient).mul_(scale), momentum, momentum ? Float32(m, nameof(m)) : null!, beta1, decay);
+        Adafactor(parameter, v.rsqrt().mul_(gradient).mul_(scale), momentum, m, v.NumberOfElements, beta1, decay);
 
-    private static void Adafactor(Tensor parameter, Tensor u, bool momentum, Tensor m, double beta1, Tensor decay)
+    private static void Adafactor(Tensor parameter, Tensor u, bool momentum, Engine.Moment<Tensor> moment, long rowLength, double beta1, Tensor decay)
     {
-        if (momentum) u = Ema(m, u, beta1);
+        if (momentum)
+        {
+            var m = Values(moment, rowLength);
+            u = Ema(m, u, beta1);
+            Store(m, moment, rowLength);
+        }
         parameter.sub_(parameter.mul(decay)).sub_(u);
     }
 
@@ -118,9 +126,12 @@ internal sealed class TorchKernels : Engine.IKernels<Tensor, Tensor>
     public void AdamWStep(Tensor parameter, Tensor gradient, Engine.Moment<Tensor> first, Engine.Moment<Tensor> second, float decayFactor,
         double beta1, double beta2, float stepSize, float correction2Sqrt, float eps, bool moveParameters)
     {
-        Tensor m = Float32(first, nameof(first)), v = Float32(second, nameof(second));
+        long n = gradient.NumberOfElements;
+        Tensor m = Values(first, n), v = Values(second, n);
         m.add_(gradient.sub(m), alpha: 1 - beta1);
         v.mul_(beta2).addcmul_(gradient, gradient, value: 1 - beta2);
+        Store(m, first, n);
+        Store(v, second, n);
         if (!moveParameters) return;
         parameter.mul_(decayFactor).addcdiv_(m, v.sqrt().div_(correction2Sqrt).add_(eps), value: -stepSize);
     }
@@ -128,9 +139,12 @@ internal sealed class TorchKernels : Engine.IKernels<Tensor, Tensor>
     public (Tensor UpdateSquares, Tensor ParameterSquares) LambMoments(Tensor parameter, Tensor gradient, Engine.Moment<Tensor> first,
         Engine.Moment<Tensor> second, double beta1, double beta2, Engine.LambDirection direction)
     {
-        Tensor m = Float32(first, nameof(first)), v = Float32(second, nameof(second));
+        long n = gradient.NumberOfElements;
+        Tensor m = Values(first, n), v = Values(second, n);
         Ema(m, gradient, beta1);
         v.mul_(beta2).addcmul_(gradient, gradient, value: 1 - beta2);
+        Store(m, first, n);
+        Store(v, second, n);
         return (Direction(parameter, m, v, direction).pow_(2).sum(), parameter.square().sum());
     }
 
@@ -139,15 +153,21 @@ internal sealed class TorchKernels : Engine.IKernels<Tensor, Tensor>
 
     public void LambStep(Tensor parameter, Engine.Moment<Tensor> m, Engine.Moment<Tensor> v, Engine.LambDirection direction, double lr,
         Tensor trust) =>
-        parameter.sub_(Direction(parameter, Float32(m, nameof(m)), Float32(v, nameof(v)), direction).mul_(trust.mul(lr)));
+        parameter.sub_(Direction(parameter, Values(m, parameter.NumberOfElements), Values(v, parameter.NumberOfElements), direction)
+            .mul_(trust.mul(lr)));
 
     /// <summary>
-    /// A full-size state as float32. The adapter keeps float32 state (its optimizers have no 8-bit option yet), so an
-    /// 8-bit one here is a caller's error, named before this tensor's step starts.
+    /// A full-size state's float32 values: the tensor itself, updated in place, or for 8-bit state a decoded temporary,
+    /// which <see cref="Store"/> encodes back (blocks restarting every <paramref name="rowLength"/> elements).
     /// </summary>
-    private static Tensor Float32(Engine.Moment<Tensor> moment, string argument) => moment.IsQuantized
-        ? throw new NotSupportedException($"{argument} is 8-bit state, which the torch-op path does not run; the adapter keeps float32 state.")
-        : moment.Data;
+    private static Tensor Values(Engine.Moment<Tensor> moment, long rowLength) =>
+        moment.IsQuantized ? TorchBlockwise8Bit.Decode(moment, rowLength) : moment.Data;
+
+    /// <summary>Encodes updated <paramref name="values"/> into an 8-bit state; a float32 one was updated in place.</summary>
+    private static void Store(Tensor values, Engine.Moment<Tensor> moment, long rowLength)
+    {
+        if (moment.IsQuantized) TorchBlockwise8Bit.Encode(values, moment, rowLength);
+    }
 
     /// <summary>r = m · c1 / (√(v · c2) + ε) + λ·p.</summary>
     private static Tensor Direction(Tensor parameter, Tensor m, Tensor v, Engine.LambDirection d)

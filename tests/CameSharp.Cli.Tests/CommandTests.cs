@@ -368,8 +368,6 @@ public sealed class CommandTests : IDisposable
         { ["train", "--optimizer", "came", "--dtype", "fp16"], "--dtype must be fp32 or bf16; got 'fp16'." },
         { ["compare", "--rounding", "up"], "--rounding must be stochastic or nearest; got 'up'." },
         { ["train", "--optimizer", "came+4bit"], "--optimizer must be one of came, came-bc, adafactor, adamw, lamb (each also with +8bit)" },
-        { ["train", "--optimizer", "adamw+8bit", "--dtype", "bf16"], "adamw+8bit: 8-bit state runs on the CPU kernels, with float32 parameters" },
-        { ["compare", "--optimizers", "came+8bit,came", "--device", "cuda"], "came+8bit: 8-bit state runs on the CPU kernels" },
     };
 
     [Theory]

@@ -46,11 +46,6 @@ internal sealed record TrainSettings
         if (Threads is < 1) throw new UsageException($"--threads must be at least 1; got {Threads}.");
         if (Dtype is not ("fp32" or "bf16")) throw new UsageException($"--dtype must be fp32 or bf16; got '{Dtype}'.");
         if (Rounding is not ("stochastic" or "nearest")) throw new UsageException($"--rounding must be stochastic or nearest; got '{Rounding}'.");
-        // 8-bit state is stepped by the engine's CPU kernels only: refuse before training, not at the first step (and
-        // whether or not this machine has CUDA).
-        if (OptimizerFactory.Parse(Optimizer).EightBit && (Dtype != "fp32" || Device == "cuda"))
-            throw new UsageException(
-                $"{Optimizer}: 8-bit state runs on the CPU kernels, with float32 parameters; got --dtype {Dtype} --device {Device}. Use --dtype fp32 --device cpu.");
         Devices.Resolve(Device);
     }
 

@@ -41,11 +41,11 @@ public static class Blockwise8Bit
     /// <summary>The normalised value of a block's largest element: 15/16, the largest magnitude of both codes.</summary>
     public const float Top = 0.9375f;
 
-    /// <summary>Below this normalised magnitude the signed code is linear (its exponent field is 0).</summary>
-    internal const float SignedMinNormal = 1f / (1 << 15);
+    /// <summary>Below this normalised magnitude, 2^−15, the signed code is linear (its exponent field is 0).</summary>
+    public const float SignedMinNormal = 1f / (1 << 15);
 
-    /// <summary>Below this normalised magnitude the unsigned code is linear.</summary>
-    internal const float UnsignedMinNormal = 1f / (1L << 31);
+    /// <summary>Below this normalised magnitude, 2^−31, the unsigned code is linear.</summary>
+    public const float UnsignedMinNormal = 1f / (1L << 31);
 
     /// <summary>The factor that normalises a block with absolute maximum <paramref name="absmax"/>: Top / absmax, or 0 when that is not finite (an all-zero block, or one so small that it flushes to zero).</summary>
     public static float InverseScale(float absmax)
