@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace CameSharp.Kernels;
 
@@ -51,9 +50,7 @@ internal sealed class AdamWStep : ModalFlatPass<AdamWStep.Arguments>
     {
         Span<float> allP = chunk.Of(a.Parameter);
         ReadOnlySpan<float> allG = chunk.Of(a.Gradient);
-        Span<byte> allM = MemoryMarshal.AsBytes(a.ExpAvg.Data.Span).Slice(chunk.Start, chunk.Count);
-        Span<byte> allV = MemoryMarshal.AsBytes(a.ExpAvgSq.Data.Span).Slice(chunk.Start, chunk.Count);
-        Span<float> mAbsmax = a.ExpAvg.Absmax.Span, vAbsmax = a.ExpAvgSq.Absmax.Span;
+        var blocks = new FlatBlocks(chunk, a.ExpAvg, a.ExpAvgSq);
         Span<float> mBlock = stackalloc float[Blockwise8Bit.BlockSize], vBlock = stackalloc float[Blockwise8Bit.BlockSize];
         var decay = new Vector<float>(a.DecayFactor);
         var w1 = new Vector<float>(a.OneMinusBeta1);
@@ -62,13 +59,11 @@ internal sealed class AdamWStep : ModalFlatPass<AdamWStep.Arguments>
         var alpha = new Vector<float>(a.StepSize);
         var bc2 = new Vector<float>(a.Correction2Sqrt);
         var epsv = new Vector<float>(a.Eps);
-        for (int k = 0, index = chunk.Start / Blockwise8Bit.BlockSize; k < chunk.Count; k += Blockwise8Bit.BlockSize, index++)
+        for (int k = 0; k < blocks.Count; k += Blockwise8Bit.BlockSize)
         {
-            int n = Math.Min(Blockwise8Bit.BlockSize, chunk.Count - k);
+            int n = blocks.Length(k);
             Span<float> m = mBlock[..n], v = vBlock[..n];
-            Span<byte> mCodes = allM.Slice(k, n), vCodes = allV.Slice(k, n);
-            BlockCodec.Decode<SignedCode>(mCodes, mAbsmax[index], m);
-            BlockCodec.Decode<UnsignedCode>(vCodes, vAbsmax[index], v);
+            blocks.Decode(k, m, v);
             Span<float> p = allP.Slice(k, n);
             ReadOnlySpan<float> g = allG.Slice(k, n);
             int j = 0;
@@ -76,8 +71,7 @@ internal sealed class AdamWStep : ModalFlatPass<AdamWStep.Arguments>
                 Step<FullLanes, TMove>(p, g, m, v, j, decay, w1, b2, w2, alpha, bc2, epsv);
             if (j < n)
                 Step<TailLanes, TMove>(p, g, m, v, j, decay, w1, b2, w2, alpha, bc2, epsv);
-            mAbsmax[index] = BlockCodec.Encode<SignedCode>(m, mCodes);
-            vAbsmax[index] = BlockCodec.Encode<UnsignedCode>(v, vCodes);
+            blocks.Encode(k, m, v);
         }
     }
 

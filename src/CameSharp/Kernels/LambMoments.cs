@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace CameSharp.Kernels;
 
@@ -55,9 +54,7 @@ internal sealed class LambMoments : FlatPass<LambMoments.Arguments>
     private static void RunBlocks(FlatChunk chunk, in Arguments a)
     {
         ReadOnlySpan<float> allP = chunk.Of(a.Parameter), allG = chunk.Of(a.Gradient);
-        Span<byte> allM = MemoryMarshal.AsBytes(a.ExpAvg.Data.Span).Slice(chunk.Start, chunk.Count);
-        Span<byte> allV = MemoryMarshal.AsBytes(a.ExpAvgSq.Data.Span).Slice(chunk.Start, chunk.Count);
-        Span<float> mAbsmax = a.ExpAvg.Absmax.Span, vAbsmax = a.ExpAvgSq.Absmax.Span;
+        var blocks = new FlatBlocks(chunk, a.ExpAvg, a.ExpAvgSq);
         Span<float> mBlock = stackalloc float[Blockwise8Bit.BlockSize], vBlock = stackalloc float[Blockwise8Bit.BlockSize];
         var r = new LambDirectionFormula(a.Direction);
         var b1 = new Vector<float>(a.Beta1);
@@ -65,21 +62,18 @@ internal sealed class LambMoments : FlatPass<LambMoments.Arguments>
         var b2 = new Vector<float>(a.Beta2);
         var w2 = new Vector<float>(a.OneMinusBeta2);
         Vector<float> updateSquares = default, parameterSquares = default, tailUpdates = default, tailParameters = default;
-        for (int k = 0, index = chunk.Start / Blockwise8Bit.BlockSize; k < chunk.Count; k += Blockwise8Bit.BlockSize, index++)
+        for (int k = 0; k < blocks.Count; k += Blockwise8Bit.BlockSize)
         {
-            int n = Math.Min(Blockwise8Bit.BlockSize, chunk.Count - k);
+            int n = blocks.Length(k);
             Span<float> m = mBlock[..n], v = vBlock[..n];
-            Span<byte> mCodes = allM.Slice(k, n), vCodes = allV.Slice(k, n);
-            BlockCodec.Decode<SignedCode>(mCodes, mAbsmax[index], m);
-            BlockCodec.Decode<UnsignedCode>(vCodes, vAbsmax[index], v);
+            blocks.Decode(k, m, v);
             ReadOnlySpan<float> p = allP.Slice(k, n), g = allG.Slice(k, n);
             int j = 0;
             for (; j <= n - Simd.Width; j += Simd.Width)
                 Update<FullLanes>(p, g, m, v, j, b1, w1, b2, w2, r, ref updateSquares, ref parameterSquares);
             if (j < n)
                 Update<TailLanes>(p, g, m, v, j, b1, w1, b2, w2, r, ref tailUpdates, ref tailParameters);
-            mAbsmax[index] = BlockCodec.Encode<SignedCode>(m, mCodes);
-            vAbsmax[index] = BlockCodec.Encode<UnsignedCode>(v, vCodes);
+            blocks.Encode(k, m, v);
         }
         // Only the chunk's last block can end in a partial vector, so this is the float32 pass's order of addition.
         double updateSum = Simd.Sum(updateSquares), parameterSum = Simd.Sum(parameterSquares);

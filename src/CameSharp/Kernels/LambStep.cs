@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace CameSharp.Kernels;
 
@@ -34,18 +33,15 @@ internal sealed class LambStep : FlatPass<LambStep.Arguments>
     private static void RunBlocks(FlatChunk chunk, in Arguments a)
     {
         Span<float> allP = chunk.Of(a.Parameter);
-        ReadOnlySpan<byte> allM = MemoryMarshal.AsBytes(a.ExpAvg.Data.Span).Slice(chunk.Start, chunk.Count);
-        ReadOnlySpan<byte> allV = MemoryMarshal.AsBytes(a.ExpAvgSq.Data.Span).Slice(chunk.Start, chunk.Count);
-        ReadOnlySpan<float> mAbsmax = a.ExpAvg.Absmax.Span, vAbsmax = a.ExpAvgSq.Absmax.Span;
+        var blocks = new FlatBlocks(chunk, a.ExpAvg, a.ExpAvgSq);
         Span<float> mBlock = stackalloc float[Blockwise8Bit.BlockSize], vBlock = stackalloc float[Blockwise8Bit.BlockSize];
         var r = new LambDirectionFormula(a.Direction);
         var s = new Vector<float>(a.Scale);
-        for (int k = 0, index = chunk.Start / Blockwise8Bit.BlockSize; k < chunk.Count; k += Blockwise8Bit.BlockSize, index++)
+        for (int k = 0; k < blocks.Count; k += Blockwise8Bit.BlockSize)
         {
-            int n = Math.Min(Blockwise8Bit.BlockSize, chunk.Count - k);
+            int n = blocks.Length(k);
             Span<float> m = mBlock[..n], v = vBlock[..n];
-            BlockCodec.Decode<SignedCode>(allM.Slice(k, n), mAbsmax[index], m);
-            BlockCodec.Decode<UnsignedCode>(allV.Slice(k, n), vAbsmax[index], v);
+            blocks.Decode(k, m, v);
             Span<float> p = allP.Slice(k, n);
             int j = 0;
             for (; j <= n - Simd.Width; j += Simd.Width)

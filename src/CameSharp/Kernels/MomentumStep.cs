@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 
 namespace CameSharp.Kernels;
 
@@ -46,20 +45,18 @@ internal sealed class MomentumStep : ModalFlatPass<MomentumStep.Arguments>
     {
         Span<float> allP = chunk.Of(a.Parameter);
         ReadOnlySpan<float> allG = chunk.Of(a.Gradient), allV = chunk.Of(a.SecondMoment);
-        Span<byte> allCodes = MemoryMarshal.AsBytes(a.ExpAvg.Data.Span).Slice(chunk.Start, chunk.Count);
-        Span<float> absmax = a.ExpAvg.Absmax.Span;
+        var blocks = new FlatBlocks(chunk, a.ExpAvg);
         Span<float> block = stackalloc float[Blockwise8Bit.BlockSize];
         var clipv = new Vector<float>(a.Clip);
         var b1 = new Vector<float>(a.Beta1);
         var w1 = new Vector<float>(a.OneMinusBeta1);
         var alpha = new Vector<float>(a.StepSize);
         var decayv = new Vector<float>(a.Decay);
-        for (int k = 0, index = chunk.Start / Blockwise8Bit.BlockSize; k < chunk.Count; k += Blockwise8Bit.BlockSize, index++)
+        for (int k = 0; k < blocks.Count; k += Blockwise8Bit.BlockSize)
         {
-            int n = Math.Min(Blockwise8Bit.BlockSize, chunk.Count - k);
+            int n = blocks.Length(k);
             Span<float> m = block[..n];
-            Span<byte> codes = allCodes.Slice(k, n);
-            BlockCodec.Decode<SignedCode>(codes, absmax[index], m);
+            blocks.Decode(k, m);
             Span<float> p = allP.Slice(k, n);
             ReadOnlySpan<float> g = allG.Slice(k, n), v = allV.Slice(k, n);
             int j = 0;
@@ -67,7 +64,7 @@ internal sealed class MomentumStep : ModalFlatPass<MomentumStep.Arguments>
                 Step<FullLanes, TMove>(p, g, v, m, j, clipv, b1, w1, alpha, decayv);
             if (j < n)
                 Step<TailLanes, TMove>(p, g, v, m, j, clipv, b1, w1, alpha, decayv);
-            absmax[index] = BlockCodec.Encode<SignedCode>(m, codes);
+            blocks.Encode(k, m);
         }
     }
 
