@@ -12,11 +12,15 @@ namespace CameSharp;
 /// computed it (a <see cref="double"/> on the CPU, a 0-d tensor on a device), so a step need not wait on a device per tensor.
 /// </typeparam>
 /// <remarks>
+/// <para>
 /// A full-size state (m, and AdamW's and LAMB's v) comes as a <see cref="Moment{TTensor}"/>: float32, or 8-bit codes
-/// that the pass decodes, updates and encodes block by block in the same sweep, with no full-size temporary. The
-/// update a pass computes is the float32 one on the decoded values; what it stores is that result encoded.
+/// that the pass decodes, updates and encodes block by block in the same sweep. The update a pass computes is the
+/// float32 one on the decoded values; what it stores is that result encoded.
+/// </para>
+/// <para>
 /// Every pass takes β and (1 − β) in the reference's arithmetic: β rounded to float32, 1 − β formed in double and then
 /// rounded (as torch does with its <c>alpha</c>). Passes are deterministic: the same inputs give bitwise the same outputs.
+/// </para>
 /// </remarks>
 public interface IKernels<TTensor, TScalar>
 {
