@@ -44,17 +44,17 @@ internal static class TorchBlockwise8Bit
         var finite = inverse.isfinite();
         inverse = torch.where(finite, inverse, torch.zeros_like(inverse));
         var q = x.abs().mul_(inverse.unsqueeze(-1));
-        // Normal range: q = s · 2^(k − 1) with s = 2·mantissa in [1, 2). The fraction (s − 1)·8 is exact, and so is adding
-        // 0.5 to it (its last bit is 2^−20), so flooring rounds to nearest, ties up, as the definition's bit arithmetic
-        // does; a fraction that rounds to 8 carries into the next octave's code, as the bits would.
-        var (mantissa, power) = q.frexp();
-        var rounded = mantissa.mul(2f).sub_(1f).mul_(8f).add_(0.5f).floor_().to(ScalarType.Int32);
-        var normal = power.sub(1 - (signed ? 16 : 32)).mul_(8).add_(rounded);
-        var units = q.mul(signed ? (float)(1 << 18) : (float)(1L << 34));
-        var whole = units.to(ScalarType.Int32);
-        var linear = whole.add(units.sub(whole.to(ScalarType.Float32)).ge(0.5f).to(ScalarType.Int32));
+        // As the definition: below the smallest normal magnitude, q is added to it (float32), and the code taken one
+        // octave lower. In the normal range q = s · 2^(k − 1) with s = 2·mantissa in [1, 2); the fraction (s − 1)·8 is
+        // exact, and so is adding 0.5 to it (its last bit is 2^−20), so flooring rounds to nearest, ties up, as the
+        // definition's bit arithmetic does; a fraction that rounds to 8 carries into the next octave's code, as the bits would.
         var minNormal = signed ? Engine.Blockwise8Bit.SignedMinNormal : Engine.Blockwise8Bit.UnsignedMinNormal;
-        var code = torch.where(q.lt(minNormal), linear, normal).clamp_max_(signed ? 127 : 255);
+        var linear = q.lt(minNormal);
+        var placed = torch.where(linear, q.add(minNormal), q);
+        var (mantissa, power) = placed.frexp();
+        var rounded = mantissa.mul(2f).sub_(1f).mul_(8f).add_(0.5f).floor_().to(ScalarType.Int32);
+        var code = power.sub(1 - (signed ? 16 : 32)).mul_(8).add_(rounded)
+            .sub_(linear.to(ScalarType.Int32).mul_(8)).clamp_max_(signed ? 127 : 255);
         if (signed) code = code.bitwise_or(torch.signbit(x).to(ScalarType.Int32).bitwise_left_shift(7));
         moment.Data.copy_(Unblock(code, moment.Data.shape, rowLength));
         moment.Absmax.copy_(torch.where(finite, absmax, torch.zeros_like(absmax)));

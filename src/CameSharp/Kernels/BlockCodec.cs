@@ -15,11 +15,9 @@ internal interface ICode
     /// <summary>(127 − bias) &lt;&lt; 23: what turns a magnitude code shifted left by 20 into its float's bits.</summary>
     static abstract int ExponentOffset { get; }
 
-    /// <summary>The smallest normal magnitude; below it the code is linear.</summary>
+    /// <summary>The smallest normal magnitude; below it the code is linear, with the lowest octave's steps.</summary>
     static abstract float MinNormal { get; }
 
-    /// <summary>The linear range's unit: one step of magnitude code below <see cref="MinNormal"/>.</summary>
-    static abstract float LinearUnit { get; }
 }
 
 /// <summary>Momenta: sign, 4 exponent bits, 3 fraction bits.</summary>
@@ -29,7 +27,6 @@ internal readonly struct SignedCode : ICode
     public static int MaxMagnitude => 127;
     public static int ExponentOffset => 111 << 23;
     public static float MinNormal => Blockwise8Bit.SignedMinNormal;
-    public static float LinearUnit => 1f / (1 << 18);
 }
 
 /// <summary>Second moments: 5 exponent bits, 3 fraction bits.</summary>
@@ -39,7 +36,6 @@ internal readonly struct UnsignedCode : ICode
     public static int MaxMagnitude => 255;
     public static int ExponentOffset => 95 << 23;
     public static float MinNormal => Blockwise8Bit.UnsignedMinNormal;
-    public static float LinearUnit => 1f / (1L << 34);
 }
 
 /// <summary>
@@ -114,13 +110,13 @@ internal static class BlockCodec
     private static Vector<uint> EncodeLanes<TCode>(Vector<float> x, Vector<float> inverse) where TCode : struct, ICode
     {
         var q = Vector.Abs(x) * inverse;
-        var normal = Vector.ShiftRightArithmetic(Vector.AsVectorInt32(q) + new Vector<int>((1 << 19) - TCode.ExponentOffset), 20);
-        var units = q * new Vector<float>(1 / TCode.LinearUnit);
-        var whole = Vector.ConvertToInt32(units);
-        // A true comparison is −1 in every bit: subtracting it rounds up.
-        var linear = whole - Vector.GreaterThanOrEqual(units - Vector.ConvertToSingle(whole), new Vector<float>(0.5f));
-        var magnitude = Vector.Min(Vector.ConditionalSelect(Vector.LessThan(q, new Vector<float>(TCode.MinNormal)), linear, normal),
-            new Vector<int>(TCode.MaxMagnitude));
+        // The linear range placed in the lowest octave (q + MinNormal), as the definition does: no float-to-int
+        // conversion, which costs several times the rest of the encoding on AVX2.
+        var linear = Vector.LessThan(q, new Vector<float>(TCode.MinNormal));
+        var placed = q + (Vector.AsVectorSingle(linear) & new Vector<float>(TCode.MinNormal));
+        var shifted = Vector.ShiftRightArithmetic(Vector.AsVectorInt32(placed) + new Vector<int>((1 << 19) - TCode.ExponentOffset), 20);
+        // A true comparison is −1 in every bit: masked to 8, it takes the placed code back down.
+        var magnitude = Vector.Min(shifted - (linear & new Vector<int>(8)), new Vector<int>(TCode.MaxMagnitude));
         var code = Vector.AsVectorUInt32(magnitude);
         if (TCode.Signed) code |= Vector.ShiftLeft(Vector.ShiftRightLogical(Vector.AsVectorUInt32(x), 31), 7);
         return code;
@@ -129,10 +125,12 @@ internal static class BlockCodec
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<float> DecodeLanes<TCode>(Vector<uint> code) where TCode : struct, ICode
     {
-        var magnitude = TCode.Signed ? code & new Vector<uint>(127) : code;
-        var normal = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.AsVectorInt32(magnitude), 20) + new Vector<int>(TCode.ExponentOffset));
-        var linear = Vector.ConvertToSingle(Vector.AsVectorInt32(magnitude)) * new Vector<float>(TCode.LinearUnit);
-        var value = Vector.ConditionalSelect(Vector.LessThan(Vector.AsVectorInt32(magnitude), new Vector<int>(8)), linear, normal);
+        var magnitude = Vector.AsVectorInt32(TCode.Signed ? code & new Vector<uint>(127) : code);
+        // The linear range's codes read as the lowest octave's (code + 8), less that octave's start: exact, and no
+        // int-to-float conversion.
+        var linear = Vector.LessThan(magnitude, new Vector<int>(8));
+        var placed = Vector.AsVectorSingle(Vector.ShiftLeft(magnitude + (linear & new Vector<int>(8)), 20) + new Vector<int>(TCode.ExponentOffset));
+        var value = placed - (Vector.AsVectorSingle(linear) & new Vector<float>(TCode.MinNormal));
         if (TCode.Signed) value = Vector.AsVectorSingle(Vector.AsVectorUInt32(value) | Vector.ShiftLeft(code & new Vector<uint>(128), 24));
         return value;
     }

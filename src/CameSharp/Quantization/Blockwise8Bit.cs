@@ -20,7 +20,8 @@ namespace CameSharp;
 /// range and a v decoded as 0 where it is small would turn m / (√v + ε) into m / ε.
 /// </para>
 /// <para>
-/// Rounding is to nearest, ties away from zero. bitsandbytes' dynamic code differs: it is denser near the top (64
+/// Rounding is to nearest, ties away from zero (below the smallest normal magnitude, to nearest after q is added to
+/// it in float32, which keeps q to 2^−23 of that magnitude). bitsandbytes' dynamic code differs: it is denser near the top (64
 /// levels in [0.1, 1]) and coarser below; this one is uniform in relative terms (at most 6.25% of the value, half a
 /// spacing), which keeps the small elements of a block as well as the large ones.
 /// </para>
@@ -60,22 +61,14 @@ public static class Blockwise8Bit
     /// <summary>Encodes <paramref name="x"/> with a block's <see cref="InverseScale"/>: one byte of the signed or the unsigned code.</summary>
     public static byte Encode(float x, float inverseScale, bool signed)
     {
-        float q = MathF.Abs(x) * inverseScale;
-        int magnitude;
-        if (q < (signed ? SignedMinNormal : UnsignedMinNormal))
-        {
-            // Linear: q in units of the code's step (exact, a power of two), rounded half away from zero. Adding 0.5
-            // and truncating would round the float sum itself, and take 0.49999997 to 1.
-            float units = q * (signed ? 1 << 18 : (float)(1L << 34));
-            magnitude = (int)units;
-            if (units - magnitude >= 0.5f) magnitude++;
-        }
-        else
-        {
-            // A float's bits are monotone in its value, and within an octave linear in it: adding half of the code's
-            // step to the bits and dropping the 20 bits the code does not keep rounds to nearest, ties away from zero.
-            magnitude = (BitConverter.SingleToInt32Bits(q) + (1 << 19) - ((signed ? 111 : 95) << 23)) >> 20;
-        }
+        float q = MathF.Abs(x) * inverseScale, minNormal = signed ? SignedMinNormal : UnsignedMinNormal;
+        // A float's bits are monotone in its value, and within an octave linear in it: adding half of the code's step
+        // to the bits and dropping the 20 bits the code does not keep rounds to nearest, ties away from zero. Below the
+        // smallest normal magnitude, q is first added to it (a float32 add, exact but for q's bits below 2^−23 of it),
+        // which lands it in the lowest octave, whose steps are the linear range's: the same rounding, one code lower.
+        bool linear = q < minNormal;
+        float placed = linear ? q + minNormal : q;
+        int magnitude = ((BitConverter.SingleToInt32Bits(placed) + (1 << 19) - ((signed ? 111 : 95) << 23)) >> 20) - (linear ? 8 : 0);
         magnitude = Math.Min(magnitude, signed ? 127 : 255);
         return signed ? (byte)(magnitude | (BitConverter.SingleToInt32Bits(x) >>> 31 << 7)) : (byte)magnitude;
     }

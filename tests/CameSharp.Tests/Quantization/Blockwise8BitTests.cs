@@ -28,10 +28,14 @@ public sealed class Blockwise8BitTests
         var rng = new Random(signed ? 1 : 2);
         var samples = new List<float>();
         for (int i = 0; i < 20000; i++) samples.Add(Blockwise8Bit.Top * MathF.Pow(2, -(float)rng.NextDouble() * (signed ? 20 : 38)));
+        float minNormal = signed ? Blockwise8Bit.SignedMinNormal : Blockwise8Bit.UnsignedMinNormal;
         for (int c = 0; c + 1 < values.Length; c++)
         {
             float mid = (values[c] + values[c + 1]) / 2;
-            samples.AddRange([values[c], mid, MathF.BitDecrement(mid), MathF.BitIncrement(mid)]);
+            samples.AddRange([values[c], mid]);
+            // Below the normal range q is added to the smallest normal magnitude first, which keeps it to 2^−23 of that
+            // magnitude: a float one bit off a midpoint there lands on the midpoint itself (the definition's rounding).
+            if (mid >= minNormal) samples.AddRange([MathF.BitDecrement(mid), MathF.BitIncrement(mid)]);
         }
         foreach (float q in samples)
         {
