@@ -20,11 +20,14 @@ public readonly record struct Factored<TTensor>(int[] Shape, TTensor Row, TTenso
 
 /// <summary>
 /// A full-size state tensor (a moment with one element per parameter element) as a pass reads and writes it: float32
-/// values in <see cref="Data"/>, or, in <see cref="StateFormat.Blockwise8Bit"/>, one byte of code per element packed
-/// four to a word of <see cref="Data"/> and one absolute maximum per block in <see cref="Absmax"/>. A pass decodes a
-/// block, updates it as float32, and encodes it back, all inside its one sweep over memory.
+/// values in <see cref="Data"/>, or, in <see cref="StateFormat.Blockwise8Bit"/>, one byte of code per element in
+/// <see cref="Data"/> and one absolute maximum per block in <see cref="Absmax"/>. A pass decodes a block, updates it as
+/// float32, and encodes it back, inside its one sweep over memory.
 /// </summary>
-/// <param name="Data">The values, or the packed codes.</param>
+/// <param name="Data">
+/// The values, or the codes: packed four to a float32 word on the CPU (whose tensors are float32 memory), a uint8
+/// tensor of the parameter's shape in torch ops.
+/// </param>
 /// <param name="Absmax">The blocks' absolute maxima; unused for float32.</param>
 /// <param name="Encoding">Which of the two.</param>
 public readonly record struct Moment<TTensor>(TTensor Data, TTensor Absmax, StateEncoding Encoding)
