@@ -73,17 +73,16 @@ public sealed class TensorState : OptimizerState, IDisposable
     public override void Initialize(OptimizerOptions options)
     {
         DisposeTensors();
-        foreach (var spec in layout(options))
-        {
-            long[] shape = spec.Shape.Select(d => (long)d).ToArray();
-            if (spec.Encoding == StateEncoding.Float32)
-            {
-                tensors.Add((spec, torch.zeros(shape, ScalarType.Float32, parameter.device)));
-                continue;
-            }
-            using var padded = torch.zeros(4L * spec.StorageLength, ScalarType.Byte, parameter.device);
-            tensors.Add((spec, padded.narrow(0, 0, spec.Length).view(shape)));
-        }
+        foreach (var spec in layout(options)) tensors.Add((spec, Allocate(spec, parameter.device)));
+    }
+
+    /// <summary>A zeroed tensor for <paramref name="spec"/> on <paramref name="device"/>; codes over storage padded to whole float32 words.</summary>
+    private static Tensor Allocate(StateTensorSpec spec, Device device)
+    {
+        long[] shape = spec.Shape.Select(d => (long)d).ToArray();
+        if (spec.Encoding == StateEncoding.Float32) return torch.zeros(shape, ScalarType.Float32, device);
+        using var padded = torch.zeros(4L * spec.StorageLength, ScalarType.Byte, device);
+        return padded.narrow(0, 0, spec.Length).view(shape);
     }
 
     /// <summary>True when a full-size state is 8-bit codes.</summary>
@@ -144,9 +143,19 @@ public sealed class TensorState : OptimizerState, IDisposable
     {
         for (int i = 0; i < tensors.Count; i++)
         {
-            var moved = tensors[i].Tensor.to(device);
-            if (!ReferenceEquals(moved, tensors[i].Tensor)) tensors[i].Tensor.Dispose();
-            tensors[i] = (tensors[i].Spec, moved);
+            var (spec, tensor) = tensors[i];
+            var moved = tensor.to(device);
+            if (ReferenceEquals(moved, tensor)) continue;
+            tensor.Dispose();
+            if (spec.Encoding != StateEncoding.Float32)
+            {
+                // A moved tensor has storage of its own size: codes get their padding back, which the CPU kernels address.
+                var padded = Allocate(spec, device);
+                padded.copy_(moved);
+                moved.Dispose();
+                moved = padded;
+            }
+            tensors[i] = (spec, moved);
         }
         // Every view names the old tensors: the next step builds them again over the moved ones.
         torchView = null;

@@ -38,6 +38,44 @@ public sealed class CudaGpuPathTests
         return model.parameters().SelectMany(p => p.detach().to(ScalarType.Float32).cpu().data<float>().ToArray()).ToArray();
     }
 
+    /// <summary>
+    /// 8-bit state on CUDA goes through torch ops (the GPU kernels do not decode it), and a state moved to CUDA and back
+    /// steps on the CPU kernels as one that never moved: the codes' storage is padded again after the move (odd lengths,
+    /// so that the padding matters).
+    /// </summary>
+    [TorchCudaFact]
+    public void Eight_bit_state_steps_on_cuda_and_moves_back_to_the_cpu_kernels()
+    {
+        float[] Run(bool visit)
+        {
+            torch.manual_seed(3);
+            var p = new global::TorchSharp.Modules.Parameter(torch.randn(67, 65));
+            using var came = Optim.Came([p], lr: 1e-3);
+            came.StateFormat = CameSharp.StateFormat.Blockwise8Bit;
+            for (int i = 0; i < 6; i++)
+            {
+                if (visit && i == 2)
+                {
+                    using (torch.no_grad()) p.set_(p.cuda());
+                    came.to(torch.CUDA);
+                }
+                if (visit && i == 4)
+                {
+                    using (torch.no_grad()) p.set_(p.cpu());
+                    came.to(torch.CPU);
+                }
+                p.grad = (torch.sin(torch.arange(67 * 65).reshape(67, 65) * (0.1 + i)) * 1e-2).to(p.device);
+                came.step();
+                if (visit && i is 2 or 3) Assert.Equal(0, came.GpuKernelParameters);
+            }
+            Assert.Equal(1, came.FastPathParameters);
+            return p.detach().cpu().data<float>().ToArray();
+        }
+        float[] stayed = Run(false), moved = Run(true);
+        double apart = stayed.Zip(moved).Max(x => Math.Abs(x.First - x.Second)), size = stayed.Max(Math.Abs);
+        Assert.True(apart <= 1e-4 * size, $"{apart} apart");
+    }
+
     [TorchCudaFact]
     public void Building_and_stepping_on_the_gpu_kernels_leaves_torch_s_context_current()
     {
