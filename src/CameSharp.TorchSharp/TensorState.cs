@@ -144,17 +144,18 @@ public sealed class TensorState : OptimizerState, IDisposable
         for (int i = 0; i < tensors.Count; i++)
         {
             var (spec, tensor) = tensors[i];
-            var moved = tensor.to(device);
+            Tensor moved;
+            if (spec.Encoding == StateEncoding.Float32) moved = tensor.to(device);
+            else if (tensor.device_type == device.type && tensor.device_index == device.index) moved = tensor;
+            else
+            {
+                // Codes are copied into storage padded to whole float32 words, which the CPU kernels address (a plain
+                // move would give storage of the codes' own size); the old tensor is released only once that worked.
+                moved = Allocate(spec, device);
+                moved.copy_(tensor);
+            }
             if (ReferenceEquals(moved, tensor)) continue;
             tensor.Dispose();
-            if (spec.Encoding != StateEncoding.Float32)
-            {
-                // A moved tensor has storage of its own size: codes get their padding back, which the CPU kernels address.
-                var padded = Allocate(spec, device);
-                padded.copy_(moved);
-                moved.Dispose();
-                moved = padded;
-            }
             tensors[i] = (spec, moved);
         }
         // Every view names the old tensors: the next step builds them again over the moved ones.

@@ -29,7 +29,7 @@ internal static class TorchBlockwise8Bit
         var linear = fraction.mul(signed ? 1f / (1 << 18) : 1f / (1L << 34));
         var value = torch.where(exponent.eq(0), linear, normal);
         if (signed) value = torch.where(codes.ge(128), value.neg(), value);
-        var scale = moment.Absmax.div(Engine.Blockwise8Bit.Top).unsqueeze(-1);
+        var scale = moment.Absmax.div(Engine.Blockwise8Bit.Top).clamp_max_(float.MaxValue).unsqueeze(-1);
         return Unblock(value.mul_(scale), moment.Data.shape, rowLength);
     }
 
@@ -41,8 +41,10 @@ internal static class TorchBlockwise8Bit
         var absmax = x.abs().amax([-1L]);
         // Top / a exactly as the definition forms it (one division), then 0 where it is not finite.
         var inverse = torch.full_like(absmax, Engine.Blockwise8Bit.Top).div_(absmax);
-        var finite = inverse.isfinite();
-        inverse = torch.where(finite, inverse, torch.zeros_like(inverse));
+        inverse = torch.where(inverse.isfinite(), inverse, torch.zeros_like(inverse));
+        // A block whose inverse is 0 (all zeros, or an absmax too large or too small to normalise by) is stored as
+        // zeros with absmax 0, as the definition does.
+        var encoded = inverse.ne(0);
         var q = x.abs().mul_(inverse.unsqueeze(-1));
         // As the definition: below the smallest normal magnitude, q is added to it (float32), and the code taken one
         // octave lower. In the normal range q = s · 2^(k − 1) with s = 2·mantissa in [1, 2); the fraction (s − 1)·8 is
@@ -57,7 +59,7 @@ internal static class TorchBlockwise8Bit
             .sub_(linear.to(ScalarType.Int32).mul_(8)).clamp_max_(signed ? 127 : 255);
         if (signed) code = code.bitwise_or(torch.signbit(x).to(ScalarType.Int32).bitwise_left_shift(7));
         moment.Data.copy_(Unblock(code, moment.Data.shape, rowLength));
-        moment.Absmax.copy_(torch.where(finite, absmax, torch.zeros_like(absmax)));
+        moment.Absmax.copy_(torch.where(encoded, absmax, torch.zeros_like(absmax)));
     }
 
     /// <summary>The tensor as [blocks, 256]: rows of <paramref name="rowLength"/>, each padded with zeros to whole blocks.</summary>

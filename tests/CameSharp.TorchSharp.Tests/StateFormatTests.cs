@@ -190,6 +190,25 @@ public sealed class StateFormatTests
             }
     }
 
+    /// <summary>A block whose absmax is near float's largest decodes in torch ops as the definition does: finite, zeros to zero.</summary>
+    [Fact]
+    public void Torch_ops_decode_a_block_near_the_largest_float_as_the_definition()
+    {
+        float[] x = new float[256];
+        x[3] = -3.3e38f;
+        x[7] = 1e30f;
+        var moment = new Engine.Moment<Tensor>(torch.zeros(256, ScalarType.Byte), torch.zeros(1), Engine.StateEncoding.SignedCodes);
+        TorchBlockwise8Bit.Encode(torch.tensor(x), moment, 256);
+        float absmax = moment.Absmax.data<float>()[0];
+        Assert.Equal(3.3e38f, absmax);
+        float[] decoded = TorchBlockwise8Bit.Decode(moment, 256).data<float>().ToArray();
+        byte[] codes = moment.Data.data<byte>().ToArray();
+        float scale = Engine.Blockwise8Bit.Scale(absmax);
+        for (int i = 0; i < 256; i++)
+            Assert.Equal(BitConverter.SingleToInt32Bits(Engine.Blockwise8Bit.Decode(codes[i], scale, signed: true)), BitConverter.SingleToInt32Bits(decoded[i]));
+        Assert.All(decoded, value => Assert.True(float.IsFinite(value)));
+    }
+
     /// <summary>
     /// A parameter off the CPU kernels (here forced with UseFastPath = false) keeps 8-bit state through torch ops, and
     /// trains as the kernels do within the float32 paths' own differences, which a code can round either way.

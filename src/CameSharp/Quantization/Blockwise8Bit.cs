@@ -55,8 +55,11 @@ public static class Blockwise8Bit
         return float.IsFinite(inverse) ? inverse : 0f;
     }
 
-    /// <summary>The factor that restores a block's values from the code: absmax / Top (0 for a block encoded as zeros).</summary>
-    public static float Scale(float absmax) => absmax / Top;
+    /// <summary>
+    /// The factor that restores a block's values from the code: absmax / Top (0 for a block encoded as zeros), saturated
+    /// at <see cref="float.MaxValue"/> for an absmax above 15/16 of it, so that a code 0 still decodes to 0, not 0 · ∞.
+    /// </summary>
+    public static float Scale(float absmax) => MathF.Min(absmax / Top, float.MaxValue);
 
     /// <summary>Encodes <paramref name="x"/> with a block's <see cref="InverseScale"/>: one byte of the signed or the unsigned code.</summary>
     public static byte Encode(float x, float inverseScale, bool signed)

@@ -29,7 +29,8 @@ public sealed record StateTensorSpec(string Name, int[] Shape, bool Saved = true
     /// <summary>
     /// The tensors of a full-size state (a moment with one element per parameter element) under <paramref name="format"/>:
     /// <paramref name="name"/> itself in float32; or, in <see cref="StateFormat.Blockwise8Bit"/> when the tensor has at
-    /// least <see cref="Blockwise8Bit.MinElements"/> elements, <c>{name}_codes</c> and <c>{name}_absmax</c>.
+    /// least <see cref="Blockwise8Bit.MinElements"/> elements and blocks of 4 elements or more on average,
+    /// <c>{name}_codes</c> and <c>{name}_absmax</c>.
     /// </summary>
     /// <param name="name">The reference's name (<c>exp_avg</c>, <c>exp_avg_sq</c>).</param>
     /// <param name="shape">The parameter's shape.</param>
@@ -40,10 +41,14 @@ public sealed record StateTensorSpec(string Name, int[] Shape, bool Saved = true
     {
         var spec = new StateTensorSpec(name, shape.ToArray());
         if (format == StateFormat.Float32 || spec.Length < Blockwise8Bit.MinElements) return [spec];
+        // Rows so short that their blocks' absmax would cost more than a byte an element stay float32 ([8192, 1] would
+        // take 5 bytes an element in 8 bits).
+        int blocks = Blockwise8Bit.BlockCount(spec.Length, rowLength);
+        if (4L * blocks > spec.Length) return [spec];
         return
         [
             new(name + CodesSuffix, spec.Shape, Encoding: signed ? StateEncoding.SignedCodes : StateEncoding.UnsignedCodes),
-            new(name + AbsmaxSuffix, [Blockwise8Bit.BlockCount(spec.Length, rowLength)]),
+            new(name + AbsmaxSuffix, [blocks]),
         ];
     }
 

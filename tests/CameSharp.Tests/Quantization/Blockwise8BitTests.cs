@@ -119,6 +119,24 @@ public sealed class Blockwise8BitTests
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_block_near_the_largest_float_decodes_to_finite_values_and_its_zeros_to_zero(bool signed)
+    {
+        float[] x = new float[256];
+        x[3] = signed ? -3.3e38f : 3.3e38f;
+        x[7] = 1e30f;
+        var codes = new byte[256];
+        float absmax = Encode(x, codes, signed);
+        Assert.Equal(3.3e38f, absmax);
+        var decoded = new float[256];
+        Decode(codes, absmax, decoded, signed);
+        Assert.All(decoded, value => Assert.True(float.IsFinite(value)));
+        Assert.Equal(0f, decoded[0]);
+        Assert.InRange(MathF.Abs(decoded[3]) / 3.3e38f, 0.93f, 1f);
+    }
+
+    [Theory]
     [InlineData(4096, 4096, 16)]
     [InlineData(4097, 4097, 17)]
     [InlineData(300 * 300, 300, 600)]

@@ -145,6 +145,17 @@ public sealed class StateFormatTests
         Assert.Equal(before.Item2, OptimizerTests.StateValues(target.Optimizer));
     }
 
+    [Theory]
+    [InlineData(new[] { 8192, 1 }, false)]
+    [InlineData(new[] { 4096, 3 }, false)]
+    [InlineData(new[] { 4096, 4 }, true)]
+    [InlineData(new[] { 64, 64 }, true)]
+    public void Rows_too_short_for_their_blocks_absmax_keep_the_momentum_in_float32(int[] shape, bool quantized)
+    {
+        var layout = StateTensorSpec.FullSize("exp_avg", shape, StateFormat.Blockwise8Bit, signed: true, rowLength: shape[^1]).ToList();
+        Assert.Equal(quantized ? ["exp_avg_codes", "exp_avg_absmax"] : ["exp_avg"], layout.Select(s => s.Name));
+    }
+
     [Fact]
     public void The_format_is_set_before_the_first_step()
     {
