@@ -13,8 +13,8 @@ using OptimizerState = global::TorchSharp.Modules.OptimizerState;
 using Parameter = global::TorchSharp.Modules.Parameter;
 
 /// <summary>
-/// A parameter's optimizer state as named float32 tensors on the parameter's device, under the official PyTorch
-/// names (exp_avg, exp_avg_sq_row, ...), plus the step count, laid out by the optimizer's update rule. Both backends
+/// A parameter's optimizer state as named tensors on the parameter's device, under the official PyTorch names
+/// (exp_avg, exp_avg_sq_row, ...; float32, or uint8 exp_avg_codes with float32 exp_avg_absmax in 8-bit state), plus the step count, laid out by the optimizer's update rule. Both backends
 /// step these same tensors (the CPU kernels over their memory, torch ops on any device), so a state saved from one
 /// continues on the other. Besides the state, the rule may ask for scratch (the factors of a factored statistic),
 /// which is neither saved nor counted in <see cref="Bytes"/>.
@@ -84,9 +84,6 @@ public sealed class TensorState : OptimizerState, IDisposable
         using var padded = torch.zeros(4L * spec.StorageLength, ScalarType.Byte, device);
         return padded.narrow(0, 0, spec.Length).view(shape);
     }
-
-    /// <summary>True when a full-size state is 8-bit codes.</summary>
-    internal bool IsQuantized => tensors.Any(t => t.Spec.Encoding != StateEncoding.Float32);
 
     /// <summary>How the state tensor <paramref name="name"/> is stored.</summary>
     internal StateEncoding EncodingOf(string name) => tensors.First(t => t.Spec.Name == name).Spec.Encoding;
