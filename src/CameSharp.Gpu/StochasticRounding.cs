@@ -13,11 +13,10 @@ public static class StochasticRounding
     /// <param name="seed">The run's seed.</param>
     /// <param name="step">The step being taken (1 for the first).</param>
     /// <param name="tensor">The tensor's index in the optimizer (its order in the param groups).</param>
-    public static uint Key(ulong seed, long step, int tensor) =>
-        Mix(Mix(Mix((uint)seed ^ Mix((uint)(seed >> 32))) ^ (uint)step ^ Mix((uint)((ulong)step >> 32))) ^ (uint)tensor);
+    public static uint Key(ulong seed, long step, int tensor) => CounterHash.Key(seed, step, tensor);
 
     /// <summary>The 16 random bits added below bfloat16's last bit for element <paramref name="index"/> under <paramref name="key"/>.</summary>
-    public static uint Dither(uint key, long index) => Mix(key ^ unchecked((uint)index * 0x9E3779B9u)) & 0xFFFFu;
+    public static uint Dither(uint key, long index) => CounterHash.Bits(key, index) & 0xFFFFu;
 
     /// <summary>
     /// <paramref name="value"/> as bfloat16 bits, rounded stochastically with <paramref name="dither"/>: the dither is added
@@ -34,19 +33,5 @@ public static class StochasticRounding
         uint rounded = (bits + dither) >> 16;
         if (magnitude < 0x7F800000u && (rounded & 0x7FFFu) == 0x7F80u) rounded--;
         return (ushort)rounded;
-    }
-
-    /// <summary>The 32-bit finaliser of MurmurHash3: every input bit affects every output bit. Also called by the kernels (plain integer arithmetic).</summary>
-    internal static uint Mix(uint h)
-    {
-        unchecked
-        {
-            h ^= h >> 16;
-            h *= 0x85EBCA6Bu;
-            h ^= h >> 13;
-            h *= 0xC2B2AE35u;
-            h ^= h >> 16;
-            return h;
-        }
     }
 }

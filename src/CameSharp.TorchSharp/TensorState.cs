@@ -199,7 +199,7 @@ public sealed class TensorState : OptimizerState, IDisposable
 
     /// <summary>The rule's view of this parameter for torch ops; the caller sets the float32 parameter and gradient.</summary>
     internal TensorStep<Tensor, Tensor> TorchView() =>
-        torchView ??= new(name, ParameterShape, parameter, tensors.Select(t => t.Spec), tensors.Select(t => t.Tensor));
+        torchView ??= new(name, ParameterShape, parameter, tensors.Select(t => t.Spec), tensors.Select(t => t.Tensor), Index);
 
     /// <summary>
     /// The rule's view of this parameter for the CPU kernels, over the tensors' own memory: rebuilt only when a
@@ -210,7 +210,7 @@ public sealed class TensorState : OptimizerState, IDisposable
         if (cpuView is null || StorageMoved())
         {
             cpuPointers = [.. tensors.Select(t => Address(t.Tensor)), Address(parameter)];
-            cpuView = new(name, ParameterShape, Wrap(parameter), tensors.Select(t => t.Spec), tensors.Select(t => Wrap(t.Tensor, t.Spec.StorageLength)));
+            cpuView = new(name, ParameterShape, Wrap(parameter), tensors.Select(t => t.Spec), tensors.Select(t => Wrap(t.Tensor, t.Spec.StorageLength)), Index);
             gradPointer = 0;
         }
         nint pointer = Address(grad);
@@ -256,7 +256,7 @@ public sealed class TensorState : OptimizerState, IDisposable
             gpuParameterPointer = DataAddress(parameter);
             gpuBuffers = [.. tensors.Select(t => WrapBuffer(accelerator, t.Tensor)), WrapBuffer(accelerator, parameter)];
             gpuView = new(name, ParameterShape, AsGpuTensor(parameter, gpuBuffers[^1]), tensors.Select(t => t.Spec),
-                gpuBuffers[..^1].Select((b, i) => AsGpuTensor(tensors[i].Tensor, b)));
+                gpuBuffers[..^1].Select((b, i) => AsGpuTensor(tensors[i].Tensor, b)), Index);
         }
         nint pointer = DataAddress(grad);
         if (gpuGradBuffer is null || pointer != gpuGradPointer)

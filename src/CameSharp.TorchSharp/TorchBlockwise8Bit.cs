@@ -54,12 +54,33 @@ internal static class TorchBlockwise8Bit
         var linear = q.lt(minNormal);
         var placed = torch.where(linear, q.add(minNormal), q);
         var (mantissa, power) = placed.frexp();
-        var rounded = mantissa.mul(2f).sub_(1f).mul_(8f).add_(0.5f).floor_().to(ScalarType.Int32);
+        // A second moment is rounded stochastically (the definition's dither, in units of the code's step: exact, and so
+        // is the sum, whose last bit is also 2^−20).
+        var rounding = signed ? torch.tensor(0.5f, device: q.device) : Blocks(Dither(moment.RoundingKey, values), rowLength);
+        var rounded = mantissa.mul(2f).sub_(1f).mul_(8f).add_(rounding).floor_().to(ScalarType.Int32);
         var code = power.sub(1 - (signed ? 16 : 32)).mul_(8).add_(rounded)
             .sub_(linear.to(ScalarType.Int32).mul_(8)).clamp_max_(signed ? 127 : 255);
         if (signed) code = code.bitwise_or(torch.signbit(x).to(ScalarType.Int32).bitwise_left_shift(7));
         moment.Data.copy_(Unblock(code, moment.Data.shape, rowLength));
         moment.Absmax.copy_(torch.where(encoded, absmax, torch.zeros_like(absmax)));
+    }
+
+    /// <summary>Elements dithered at a time: the hash's int64 temporaries take about 50 bytes an element.</summary>
+    private const long DitherChunk = 1 << 18;
+
+    /// <summary><see cref="Engine.Blockwise8Bit.Dither"/> of every element of <paramref name="values"/> (by its flat index), in units of a code's step: float32 in [0, 1), of its shape.</summary>
+    private static Tensor Dither(uint key, Tensor values)
+    {
+        var dither = torch.empty(values.shape, ScalarType.Float32, values.device);
+        var flat = dither.view(-1);
+        long n = flat.NumberOfElements;
+        for (long start = 0; start < n; start += DitherChunk)
+        {
+            using var chunkScope = torch.NewDisposeScope();
+            long length = Math.Min(DitherChunk, n - start);
+            flat.narrow(0, start, length).copy_(TorchStochasticRounding.Dither(start, length, key, values.device, bits: 20).to(ScalarType.Float32).div_(1 << 20));
+        }
+        return dither;
     }
 
     /// <summary>The tensor as [blocks, 256]: rows of <paramref name="rowLength"/>, each padded with zeros to whole blocks.</summary>

@@ -1,6 +1,7 @@
 using CameSharp.Gpu;
 using TorchSharp;
 using static TorchSharp.torch;
+using Engine = CameSharp;
 
 namespace CameSharp.TorchSharp;
 
@@ -63,8 +64,11 @@ internal static class TorchStochasticRounding
     /// <summary>bfloat16's largest finite value, (2 − 2⁻⁷)·2¹²⁷.</summary>
     private const float BFloat16Max = 3.3895314e38f;
 
-    /// <summary><see cref="StochasticRounding.Dither"/> for elements <paramref name="first"/> .. first + n − 1, as int64 values in [0, 2¹⁶).</summary>
-    internal static Tensor Dither(long first, long n, uint key, Device device)
+    /// <summary>
+    /// <see cref="StochasticRounding.Dither"/> for elements <paramref name="first"/> .. first + n − 1, as int64 values in
+    /// [0, 2¹⁶); with <paramref name="bits"/> 20, <see cref="Engine.Blockwise8Bit.Dither"/>'s values in [0, 2²⁰).
+    /// </summary>
+    internal static Tensor Dither(long first, long n, uint key, Device device, int bits = 16)
     {
         var index = torch.arange(first, first + n, ScalarType.Int64, device);
         // (uint)index · 0x9E3779B9 mod 2³²: the index below 2³¹ keeps the product below 2⁶³.
@@ -74,7 +78,7 @@ internal static class TorchStochasticRounding
         h = XorShift(h, 13);
         h = MultiplyLow32(h, 0xC2B2AE35u);
         h = XorShift(h, 16);
-        return h.bitwise_and(0xFFFFL);
+        return h.bitwise_and((1L << bits) - 1);
     }
 
     private static Tensor XorShift(Tensor h, int bits) => h.bitwise_xor(h.bitwise_right_shift(torch.tensor((long)bits, device: h.device)));

@@ -266,7 +266,7 @@ public abstract partial class Optimizer<TOptions> : Optimizer where TOptions : O
         var allocate = StateMemory.For(p);
         Kernels.Reserve(p.Shape);
         return new ParameterState(new TensorStep<Memory<float>, double>(p.Name, p.Shape, p.Data, layout,
-            layout.Select(spec => allocate(spec.Name, [spec.StorageLength]))));
+            layout.Select(spec => allocate(spec.Name, [spec.StorageLength])), Array.IndexOf(parameters, p)));
     }
 
     /// <summary>The state a parameter takes when loaded from a file that holds the tensors for which <paramref name="fileHasTensor"/> is true.</summary>

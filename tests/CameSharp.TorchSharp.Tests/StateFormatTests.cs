@@ -152,7 +152,7 @@ public sealed class StateFormatTests
         }
     }
 
-    /// <summary>The torch-op path's codec gives the definition's bytes and values, rows of partial blocks included.</summary>
+    /// <summary>The torch-op path's codec gives the definition's bytes and values (its stochastic rounding too), rows of partial blocks included.</summary>
     [Theory]
     [InlineData(true, new[] { 7, 300 })]
     [InlineData(false, new[] { 7, 300 })]
@@ -168,7 +168,8 @@ public sealed class StateFormatTests
             : (float)((signed ? rng.NextDouble() - 0.5 : rng.NextDouble()) * Math.Pow(10, -12 * rng.NextDouble()))).ToArray();
         int blocks = Engine.Blockwise8Bit.BlockCount(n, rowLength);
         var encoding = signed ? Engine.StateEncoding.SignedCodes : Engine.StateEncoding.UnsignedCodes;
-        var moment = new Engine.Moment<Tensor>(torch.zeros(shape.Select(d => (long)d).ToArray(), ScalarType.Byte), torch.zeros(blocks), encoding);
+        uint key = Engine.Blockwise8Bit.RoundingKey(step: 9, tensor: 4);
+        var moment = new Engine.Moment<Tensor>(torch.zeros(shape.Select(d => (long)d).ToArray(), ScalarType.Byte), torch.zeros(blocks), encoding, key);
         TorchBlockwise8Bit.Encode(torch.tensor(x).reshape(moment.Data.shape), moment, rowLength);
         byte[] codes = moment.Data.data<byte>().ToArray();
         float[] absmax = moment.Absmax.data<float>().ToArray();
@@ -184,7 +185,9 @@ public sealed class StateFormatTests
                 float scale = Engine.Blockwise8Bit.Scale(absmax[block]);
                 for (int i = start; i < end; i++)
                 {
-                    Assert.True(Engine.Blockwise8Bit.Encode(x[i], inverse, signed) == codes[i], $"element {i} = {x[i]:R}");
+                    // Momenta rounded to nearest; second moments dithered by element index under the moment's key.
+                    uint rounding = signed ? Engine.Blockwise8Bit.Nearest : Engine.Blockwise8Bit.Dither(key, i);
+                    Assert.True(Engine.Blockwise8Bit.Encode(x[i], inverse, signed, rounding) == codes[i], $"element {i} = {x[i]:R}");
                     Assert.Equal(BitConverter.SingleToInt32Bits(Engine.Blockwise8Bit.Decode(codes[i], scale, signed)), BitConverter.SingleToInt32Bits(decoded[i]));
                 }
             }

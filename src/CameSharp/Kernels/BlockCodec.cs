@@ -18,6 +18,9 @@ internal interface ICode
     /// <summary>The smallest normal magnitude; below it the code is linear, with the lowest octave's steps.</summary>
     static abstract float MinNormal { get; }
 
+    /// <summary>True where the code is rounded stochastically (second moments), false for round to nearest (momenta).</summary>
+    static abstract bool Stochastic { get; }
+
 }
 
 /// <summary>Momenta: sign, 4 exponent bits, 3 fraction bits.</summary>
@@ -27,6 +30,7 @@ internal readonly struct SignedCode : ICode
     public static int MaxMagnitude => 127;
     public static int ExponentOffset => 111 << 23;
     public static float MinNormal => Blockwise8Bit.SignedMinNormal;
+    public static bool Stochastic => false;
 }
 
 /// <summary>Second moments: 5 exponent bits, 3 fraction bits.</summary>
@@ -36,12 +40,13 @@ internal readonly struct UnsignedCode : ICode
     public static int MaxMagnitude => 255;
     public static int ExponentOffset => 95 << 23;
     public static float MinNormal => Blockwise8Bit.UnsignedMinNormal;
+    public static bool Stochastic => true;
 }
 
 /// <summary>
 /// Encodes and decodes one block of <see cref="Blockwise8Bit"/> state: whole vectors with SIMD integer arithmetic on
 /// the floats' bits, the elements past the last whole vector one by one with the scalar definition. Both give the same
-/// bytes; the tests hold them to <see cref="Blockwise8Bit.Encode"/> and <see cref="Blockwise8Bit.Decode"/>.
+/// bytes; the tests hold them to <see cref="Blockwise8Bit.Encode(float, float, bool, uint)"/> and <see cref="Blockwise8Bit.Decode"/>.
 /// </summary>
 internal static class BlockCodec
 {
@@ -78,9 +83,13 @@ internal static class BlockCodec
     }
 
     /// <summary>Encodes a block's values into <paramref name="codes"/> and returns the block's absmax.</summary>
+    /// <param name="values">The block's values.</param>
+    /// <param name="codes">Where its codes go.</param>
+    /// <param name="key">For a stochastic code, the rounding's key (<see cref="Moment{TTensor}.RoundingKey"/>).</param>
+    /// <param name="first">For a stochastic code, the tensor's index of the block's first element, which the dither hashes.</param>
     /// <remarks>Not inlined, as <see cref="Decode{TCode}"/>.</remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static float Encode<TCode>(ReadOnlySpan<float> values, Span<byte> codes) where TCode : struct, ICode
+    public static float Encode<TCode>(ReadOnlySpan<float> values, Span<byte> codes, uint key = 0, long first = 0) where TCode : struct, ICode
     {
         int n = values.Length, j = 0, w = Vector<float>.Count;
         ref float source = ref MemoryMarshal.GetReference(values);
@@ -106,34 +115,57 @@ internal static class BlockCodec
         {
             var inversev = new Vector<float>(inverse);
             ref byte target = ref MemoryMarshal.GetReference(codes);
+            var nearest = new Vector<int>((int)Blockwise8Bit.Nearest);
+            // The dither hashes the element's index as the definition does, from its low 32 bits.
+            var index = new Vector<uint>(unchecked((uint)first)) + Vector<uint>.Indices;
+            var stride = new Vector<uint>((uint)w);
             for (; j <= n - width; j += width)
             {
-                var q0 = EncodeLanes<TCode>(Vector.LoadUnsafe(ref source, (nuint)j), inversev);
-                var q1 = EncodeLanes<TCode>(Vector.LoadUnsafe(ref source, (nuint)(j + w)), inversev);
-                var q2 = EncodeLanes<TCode>(Vector.LoadUnsafe(ref source, (nuint)(j + 2 * w)), inversev);
-                var q3 = EncodeLanes<TCode>(Vector.LoadUnsafe(ref source, (nuint)(j + 3 * w)), inversev);
+                var r0 = TCode.Stochastic ? Dither(key, index) : nearest;
+                var r1 = TCode.Stochastic ? Dither(key, index + stride) : nearest;
+                var r2 = TCode.Stochastic ? Dither(key, index + stride + stride) : nearest;
+                var r3 = TCode.Stochastic ? Dither(key, index + stride + stride + stride) : nearest;
+                if (TCode.Stochastic) index += new Vector<uint>((uint)width);
+                var q0 = EncodeLanes<TCode>(Vector.LoadUnsafe(ref source, (nuint)j), inversev, r0);
+                var q1 = EncodeLanes<TCode>(Vector.LoadUnsafe(ref source, (nuint)(j + w)), inversev, r1);
+                var q2 = EncodeLanes<TCode>(Vector.LoadUnsafe(ref source, (nuint)(j + 2 * w)), inversev, r2);
+                var q3 = EncodeLanes<TCode>(Vector.LoadUnsafe(ref source, (nuint)(j + 3 * w)), inversev, r3);
                 Vector.Narrow(Vector.Narrow(q0, q1), Vector.Narrow(q2, q3)).StoreUnsafe(ref target, (nuint)j);
             }
         }
-        for (; j < n; j++) codes[j] = Blockwise8Bit.Encode(values[j], inverse, TCode.Signed);
+        for (; j < n; j++)
+            codes[j] = Blockwise8Bit.Encode(values[j], inverse, TCode.Signed, TCode.Stochastic ? Blockwise8Bit.Dither(key, first + j) : Blockwise8Bit.Nearest);
         return inverse == 0 ? 0 : absmax;
     }
 
     /// <summary>Codes of whole vectors: the scalar definition, lane by lane.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector<uint> EncodeLanes<TCode>(Vector<float> x, Vector<float> inverse) where TCode : struct, ICode
+    private static Vector<uint> EncodeLanes<TCode>(Vector<float> x, Vector<float> inverse, Vector<int> rounding) where TCode : struct, ICode
     {
         var q = Vector.Abs(x) * inverse;
         // The linear range placed in the lowest octave (q + MinNormal), as the definition does: no float-to-int
         // conversion, which costs several times the rest of the encoding on AVX2.
         var linear = Vector.LessThan(q, new Vector<float>(TCode.MinNormal));
         var placed = q + (Vector.AsVectorSingle(linear) & new Vector<float>(TCode.MinNormal));
-        var shifted = Vector.ShiftRightArithmetic(Vector.AsVectorInt32(placed) + new Vector<int>((1 << 19) - TCode.ExponentOffset), 20);
+        var shifted = Vector.ShiftRightArithmetic(Vector.AsVectorInt32(placed) + rounding - new Vector<int>(TCode.ExponentOffset), 20);
         // A true comparison is −1 in every bit: masked to 8, it takes the placed code back down.
         var magnitude = Vector.Min(shifted - (linear & new Vector<int>(8)), new Vector<int>(TCode.MaxMagnitude));
         var code = Vector.AsVectorUInt32(magnitude);
         if (TCode.Signed) code |= Vector.ShiftLeft(Vector.ShiftRightLogical(Vector.AsVectorUInt32(x), 31), 7);
         return code;
+    }
+
+    /// <summary><see cref="Blockwise8Bit.Dither"/> of the lanes' indices: <see cref="CounterHash.Bits"/>, lane by lane.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<int> Dither(uint key, Vector<uint> index)
+    {
+        var h = new Vector<uint>(key) ^ index * new Vector<uint>(0x9E3779B9u);
+        h ^= Vector.ShiftRightLogical(h, 16);
+        h *= new Vector<uint>(0x85EBCA6Bu);
+        h ^= Vector.ShiftRightLogical(h, 13);
+        h *= new Vector<uint>(0xC2B2AE35u);
+        h ^= Vector.ShiftRightLogical(h, 16);
+        return Vector.AsVectorInt32(h & new Vector<uint>(0xFFFFFu));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -12,7 +12,8 @@ internal readonly ref struct FlatBlocks
 {
     private readonly Span<byte> mCodes, vCodes;
     private readonly Span<float> mAbsmax, vAbsmax;
-    private readonly int firstBlock;
+    private readonly int firstBlock, start;
+    private readonly uint vKey;
 
     public FlatBlocks(FlatChunk chunk, Moment<Memory<float>> m, Moment<Memory<float>> v = default)
     {
@@ -22,7 +23,9 @@ internal readonly ref struct FlatBlocks
         {
             vCodes = MemoryMarshal.AsBytes(v.Data.Span).Slice(chunk.Start, chunk.Count);
             vAbsmax = v.Absmax.Span;
+            vKey = v.RoundingKey;
         }
+        start = chunk.Start;
         firstBlock = chunk.Start / Blockwise8Bit.BlockSize;
         Count = chunk.Count;
     }
@@ -52,6 +55,6 @@ internal readonly ref struct FlatBlocks
     public void Encode(int offset, ReadOnlySpan<float> m, ReadOnlySpan<float> v)
     {
         Encode(offset, m);
-        vAbsmax[firstBlock + offset / Blockwise8Bit.BlockSize] = BlockCodec.Encode<UnsignedCode>(v, vCodes.Slice(offset, v.Length));
+        vAbsmax[firstBlock + offset / Blockwise8Bit.BlockSize] = BlockCodec.Encode<UnsignedCode>(v, vCodes.Slice(offset, v.Length), vKey, start + offset);
     }
 }

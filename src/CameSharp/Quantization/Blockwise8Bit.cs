@@ -20,10 +20,19 @@ namespace CameSharp;
 /// range and a v decoded as 0 where it is small would turn m / (√v + ε) into m / ε.
 /// </para>
 /// <para>
-/// Rounding is to nearest, ties away from zero (below the smallest normal magnitude, to nearest after q is added to
-/// it in float32, which keeps q to 2^−23 of that magnitude). bitsandbytes' dynamic code differs: it is denser near the top (64
-/// levels in [0.1, 1]) and coarser below; this one is uniform in relative terms (at most 6.25% of the value, half a
-/// spacing), which keeps the small elements of a block as well as the large ones.
+/// Momenta are rounded to nearest, ties away from zero (below the smallest normal magnitude, to nearest after q is added
+/// to it in float32, which keeps q to 2^−23 of that magnitude). bitsandbytes' dynamic code differs: it is denser near the
+/// top (64 levels in [0.1, 1]) and coarser below; this one is uniform in relative terms (at most 6.25% of the value,
+/// half a spacing), which keeps the small elements of a block as well as the large ones.
+/// </para>
+/// <para>
+/// Second moments are rounded stochastically: up with probability equal to the distance from the code below, in units
+/// of the code's step, so that the stored value is the exact one in expectation. An EMA rounded to nearest does not move
+/// when its step is under half a code's spacing; AdamW's v (β2 = 0.999) moves 0.1% of (g² − v) a step, so rounded to
+/// nearest it sticks where it stands (an element's v stays at a past peak), and 8-bit AdamW trained measurably worse. The
+/// random bits are <see cref="Dither"/>(<see cref="RoundingKey"/>(step, tensor), element): counter-based, so a run and
+/// a resumed run reproduce bit for bit. Momenta keep round to nearest: m (β1 = 0.9) moves 10% a step and tracks, and
+/// dithering it added noise that cost more than it saved (both measured; the README has the figures).
 /// </para>
 /// <para>
 /// Blocks run over the flattened tensor. For a statistic that a factored pass updates row by row (CAME's momentum,
@@ -61,20 +70,49 @@ public static class Blockwise8Bit
     /// </summary>
     public static float Scale(float absmax) => MathF.Min(absmax / Top, float.MaxValue);
 
-    /// <summary>Encodes <paramref name="x"/> with a block's <see cref="InverseScale"/>: one byte of the signed or the unsigned code.</summary>
-    public static byte Encode(float x, float inverseScale, bool signed)
+    /// <summary>
+    /// The rounding offset of round to nearest: half of a code's step, in the 20 bits of a float's fraction that the
+    /// code drops. A uniform offset in [0, 2^20) rounds stochastically instead.
+    /// </summary>
+    public const uint Nearest = 1u << 19;
+
+    /// <summary>Encodes <paramref name="x"/> with a block's <see cref="InverseScale"/>, rounded to nearest: one byte of the signed or the unsigned code.</summary>
+    public static byte Encode(float x, float inverseScale, bool signed) => Encode(x, inverseScale, signed, Nearest);
+
+    /// <summary>
+    /// Encodes <paramref name="x"/> with a block's <see cref="InverseScale"/>, with <paramref name="rounding"/> (in
+    /// [0, 2^20)) added below the code's last bit: <see cref="Nearest"/> rounds to nearest, ties away from zero; a
+    /// <see cref="Dither"/> rounds up with probability equal to the distance from the code below, in units of its step.
+    /// </summary>
+    public static byte Encode(float x, float inverseScale, bool signed, uint rounding)
     {
+        if (rounding >= 1u << 20) throw new ArgumentOutOfRangeException(nameof(rounding), rounding, "the rounding offset must be in [0, 2^20).");
         float q = MathF.Abs(x) * inverseScale, minNormal = signed ? SignedMinNormal : UnsignedMinNormal;
         // A float's bits are monotone in its value, and within an octave linear in it: adding half of the code's step
-        // to the bits and dropping the 20 bits the code does not keep rounds to nearest, ties away from zero. Below the
+        // to the bits and dropping the 20 bits the code does not keep rounds to nearest, ties away from zero (a uniform
+        // offset rounds up with the probability of the dropped fraction). Below the
         // smallest normal magnitude, q is first added to it (a float32 add, exact but for q's bits below 2^−23 of it),
         // which lands it in the lowest octave, whose steps are the linear range's: the same rounding, one code lower.
         bool linear = q < minNormal;
         float placed = linear ? q + minNormal : q;
-        int magnitude = ((BitConverter.SingleToInt32Bits(placed) + (1 << 19) - ((signed ? 111 : 95) << 23)) >> 20) - (linear ? 8 : 0);
+        int magnitude = ((BitConverter.SingleToInt32Bits(placed) + (int)rounding - ((signed ? 111 : 95) << 23)) >> 20) - (linear ? 8 : 0);
         magnitude = Math.Min(magnitude, signed ? 127 : 255);
         return signed ? (byte)(magnitude | (BitConverter.SingleToInt32Bits(x) >>> 31 << 7)) : (byte)magnitude;
     }
+
+    /// <summary>
+    /// The key of the stochastic rounding of a tensor's 8-bit second moment at one step: a hash of the step and the
+    /// tensor's position in its optimizer, so that no two roundings share their random bits.
+    /// </summary>
+    /// <param name="step">The step being taken (1 for the first).</param>
+    /// <param name="tensor">The parameter's position in its optimizer.</param>
+    public static uint RoundingKey(long step, int tensor) => CounterHash.Key(StateSeed, step, tensor);
+
+    /// <summary>The rounding offset of element <paramref name="index"/> under <paramref name="key"/>: 20 random bits, uniform in [0, 2^20).</summary>
+    public static uint Dither(uint key, long index) => CounterHash.Bits(key, index) & 0xFFFFFu;
+
+    /// <summary>Sets the state's random bits apart from the bfloat16 parameters' (whose keys hash the run's seed).</summary>
+    private const ulong StateSeed = 0x8B17_5EED_0000_0001;
 
     /// <summary>Decodes one byte with a block's <see cref="Scale"/>.</summary>
     public static float Decode(byte code, float scale, bool signed)

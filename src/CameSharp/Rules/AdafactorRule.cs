@@ -70,7 +70,7 @@ public sealed class AdafactorRule : UpdateRule<AdafactorOptions>
         // through it; without it they stay bitwise as they were, the state alone advancing.
         bool moves = size != 0 || o.Beta1 is not null;
         bool momentum = o.Beta1 is not null;
-        var m = momentum ? t.Moment("exp_avg") : default;
+        var m = momentum ? t.Moment("exp_avg", step) : default;
         var decay = k.Multiply(lr, k.Scalar(o.WeightDecay));
         if (t.IsFactored)
         {

@@ -47,7 +47,7 @@ public sealed class CameRule : UpdateRule<CameOptions>
     {
         var correction = CameBiasCorrection.At(o, step);
         float lr = (float)o.LearningRate, weightDecay = (float)o.WeightDecay;
-        var m = t.Moment("exp_avg");
+        var m = t.Moment("exp_avg", step);
         if (t.IsFactored)
         {
             var v = t.Factored("exp_avg_sq");

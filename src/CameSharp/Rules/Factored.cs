@@ -30,7 +30,11 @@ public readonly record struct Factored<TTensor>(int[] Shape, TTensor Row, TTenso
 /// </param>
 /// <param name="Absmax">The blocks' absolute maxima; unused for float32.</param>
 /// <param name="Encoding">Which of the two.</param>
-public readonly record struct Moment<TTensor>(TTensor Data, TTensor Absmax, StateEncoding Encoding)
+/// <param name="RoundingKey">
+/// For <see cref="StateEncoding.UnsignedCodes"/>, the key of this step's stochastic rounding: element i's dither is
+/// <see cref="Blockwise8Bit.Dither"/>(key, i). Unused otherwise.
+/// </param>
+public readonly record struct Moment<TTensor>(TTensor Data, TTensor Absmax, StateEncoding Encoding, uint RoundingKey = 0)
 {
     /// <summary>True when the tensor is stored as 8-bit codes.</summary>
     public bool IsQuantized => Encoding != StateEncoding.Float32;

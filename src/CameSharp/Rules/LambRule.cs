@@ -13,9 +13,9 @@ public sealed class LambRule : AdamMomentsRule<LambOptions>
         var direction = new LambDirection(
             Correction1: (float)(1 / (1 - Math.Pow(o.Beta1, step))), Correction2: (float)(1 / (1 - Math.Pow(o.Beta2, step))),
             Eps: (float)o.Eps, WeightDecay: (float)o.WeightDecay);
-        var (updateSquares, parameterSquares) = k.LambMoments(t.Parameter, t.Gradient, t.Moment("exp_avg"), t.Moment("exp_avg_sq"), o.Beta1, o.Beta2, direction);
+        var (updateSquares, parameterSquares) = k.LambMoments(t.Parameter, t.Gradient, t.Moment("exp_avg", step), t.Moment("exp_avg_sq", step), o.Beta1, o.Beta2, direction);
         // θ ← θ − η · (‖θ‖ / ‖r‖) · r. At η = 0 the parameters stay bitwise as they were.
         if (o.LearningRate != 0)
-            k.LambStep(t.Parameter, t.Moment("exp_avg"), t.Moment("exp_avg_sq"), direction, o.LearningRate, k.TrustRatio(parameterSquares, updateSquares));
+            k.LambStep(t.Parameter, t.Moment("exp_avg", step), t.Moment("exp_avg_sq", step), direction, o.LearningRate, k.TrustRatio(parameterSquares, updateSquares));
     }
 }

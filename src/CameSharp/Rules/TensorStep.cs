@@ -19,12 +19,15 @@ public sealed class TensorStep<TTensor, TScalar>
     /// <param name="parameter">The parameter's values, updated in place.</param>
     /// <param name="layout">The rule's state layout for this parameter.</param>
     /// <param name="tensors">The tensor of each entry of <paramref name="layout"/>, in order.</param>
-    public TensorStep(string name, ReadOnlySpan<int> shape, TTensor parameter, IEnumerable<StateTensorSpec> layout, IEnumerable<TTensor> tensors)
+    /// <param name="index">The parameter's position in its optimizer (0 for the first); it keys the stochastic rounding of 8-bit second moments.</param>
+    public TensorStep(string name, ReadOnlySpan<int> shape, TTensor parameter, IEnumerable<StateTensorSpec> layout, IEnumerable<TTensor> tensors, int index = 0)
     {
+        ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(tensors);
         Name = name;
+        Index = index;
         this.shape = shape.ToArray();
         Length = this.shape.Aggregate(1L, (a, b) => a * b);
         Parameter = parameter;
@@ -36,6 +39,9 @@ public sealed class TensorStep<TTensor, TScalar>
 
     /// <summary>The parameter's name, for messages.</summary>
     public string Name { get; }
+
+    /// <summary>The parameter's position in its optimizer; it keys the stochastic rounding of 8-bit second moments.</summary>
+    public int Index { get; }
 
     /// <summary>The parameter's shape.</summary>
     public ReadOnlySpan<int> Shape => shape;
@@ -70,14 +76,19 @@ public sealed class TensorStep<TTensor, TScalar>
 
     /// <summary>
     /// The full-size state <paramref name="name"/> (<c>exp_avg</c>, <c>exp_avg_sq</c>) as the layout holds it: the float32
-    /// tensor of that name, or its <c>_codes</c> and <c>_absmax</c> (see <see cref="StateTensorSpec.FullSize"/>).
+    /// tensor of that name, or its <c>_codes</c> and <c>_absmax</c> (see <see cref="StateTensorSpec.FullSize"/>), with the
+    /// key of this step's stochastic rounding where its code has one (<see cref="Blockwise8Bit.RoundingKey"/>).
     /// </summary>
-    public Moment<TTensor> Moment(string name)
+    /// <param name="name">The state's name.</param>
+    /// <param name="step">The step being taken (1 for the first).</param>
+    public Moment<TTensor> Moment(string name, long step)
     {
         if (IndexOf(name, "") is var i and >= 0) return Moment<TTensor>.Float32(tensors[i]);
         int codes = IndexOf(name, StateTensorSpec.CodesSuffix);
         if (codes < 0) throw new KeyNotFoundException($"'{Name}' has no state tensor '{name}'.");
-        return new(tensors[codes], Find(name, StateTensorSpec.AbsmaxSuffix), specs[codes].Encoding);
+        var encoding = specs[codes].Encoding;
+        uint key = encoding == StateEncoding.UnsignedCodes ? Blockwise8Bit.RoundingKey(step, Index) : 0;
+        return new(tensors[codes], Find(name, StateTensorSpec.AbsmaxSuffix), encoding, key);
     }
 
     /// <summary>True when the layout holds the full-size state <paramref name="name"/> in either encoding.</summary>

@@ -6,7 +6,8 @@ namespace CameSharp.Tests.Kernels;
 /// <summary>
 /// Each pass over 8-bit state is the float32 pass on the decoded state, with the result encoded: bit for bit, on shapes
 /// whose rows end in partial blocks, that split across chunks, and on two threads. Codes here come from the scalar
-/// definition (<see cref="Blockwise8Bit.Encode"/>), not from the SIMD codec the passes use.
+/// definition (<see cref="Blockwise8Bit.Encode(float, float, bool, uint)"/>, v dithered by
+/// <see cref="Blockwise8Bit.Dither"/> under the moment's key), not from the SIMD codec the passes use.
 /// </summary>
 public sealed class QuantizedPassTests
 {
@@ -24,6 +25,28 @@ public sealed class QuantizedPassTests
         kernels.AdamWStep(p, g, F32(q.DecodedM), F32(q.DecodedV), 0.999f, 0.9, 0.999, 1e-3f, 0.3f, 1e-8f, moveParameters: true);
         AssertBits(p, p8);
         q.AssertEncodes(q.DecodedM, q.DecodedV);
+    }
+
+    [Fact]
+    public void An_eight_bit_second_moment_decays_as_float32s_does_on_average()
+    {
+        // Each block's first element holds v = 1 (g² = 1, so its EMA stays put) and with it the block's absmax; the
+        // others start at 0.1 and see g = 0, so in float32 they decay as 0.1 · 0.999^t. Rounded to nearest, a code
+        // 2^−7 wide never moves by 0.1% of 0.1 and they stayed at 0.1 for good; rounded stochastically they decay.
+        const int n = 4096, steps = 1000;
+        float[] g = new float[n], v = new float[n];
+        for (int i = 0; i < n; i++) (g[i], v[i]) = i % Blockwise8Bit.BlockSize == 0 ? (1f, 1f) : (0f, 0.1f);
+        var q = new Quantized(n, n, new float[n], v);
+        float[] p = new float[n];
+        using var kernels = Kernels([n]);
+        for (int t = 1; t <= steps; t++)
+            kernels.AdamWStep(p, g, q.M, q.V with { RoundingKey = Blockwise8Bit.RoundingKey(t, tensor: 0) }, 1f, 0.9, 0.999, 1e-3f, 1f, 1e-8f,
+                moveParameters: false);
+        float[] decoded = q.Decode(q.VData, q.VAbsmax, signed: false);
+        double mean = Enumerable.Range(0, n).Where(i => i % Blockwise8Bit.BlockSize != 0).Average(i => (double)decoded[i]);
+        double exact = 0.1 * Math.Pow(0.999, steps);
+        Assert.InRange(mean, 0.95 * exact, 1.05 * exact);
+        Assert.All(Enumerable.Range(0, n / Blockwise8Bit.BlockSize), b => Assert.Equal(1f, decoded[b * Blockwise8Bit.BlockSize], 1e-6f));
     }
 
     [Theory]
@@ -193,7 +216,10 @@ public sealed class QuantizedPassTests
         public float[] VAbsmax { get; } = [];
         public float[] DecodedV { get; } = [];
         public Moment<Memory<float>> M => new(MData, MAbsmax, StateEncoding.SignedCodes);
-        public Moment<Memory<float>> V => new(VData, VAbsmax, StateEncoding.UnsignedCodes);
+        public Moment<Memory<float>> V => new(VData, VAbsmax, StateEncoding.UnsignedCodes, Key);
+
+        /// <summary>v's rounding key: any, as long as the passes and the reference use the same.</summary>
+        private static readonly uint Key = Blockwise8Bit.RoundingKey(step: 7, tensor: 3);
 
         /// <summary>Asserts that the stored codes and absmax are those of <paramref name="m"/> and <paramref name="v"/> (the float32 pass's results).</summary>
         public void AssertEncodes(float[] m, float[]? v)
@@ -223,7 +249,8 @@ public sealed class QuantizedPassTests
                     for (int i = start; i < end; i++) max = MathF.Max(max, MathF.Abs(x[i]));
                     float inverse = Blockwise8Bit.InverseScale(max);
                     absmax[block] = inverse == 0 ? 0 : max;
-                    for (int i = start; i < end; i++) codes[i] = Blockwise8Bit.Encode(x[i], inverse, signed);
+                    for (int i = start; i < end; i++)
+                        codes[i] = Blockwise8Bit.Encode(x[i], inverse, signed, signed ? Blockwise8Bit.Nearest : Blockwise8Bit.Dither(Key, i));
                 }
             return (data, absmax);
         }

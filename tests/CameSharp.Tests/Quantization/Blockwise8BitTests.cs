@@ -62,7 +62,7 @@ public sealed class Blockwise8BitTests
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
-    public void A_block_keeps_its_largest_element_and_every_element_within_a_sixteenth(bool signed)
+    public void A_block_keeps_its_largest_element_and_every_element_within_a_step(bool signed)
     {
         var rng = new Random(3);
         for (int trial = 0; trial < 200; trial++)
@@ -79,10 +79,64 @@ public sealed class Blockwise8BitTests
             {
                 float back = Blockwise8Bit.Decode(codes[i], s, signed);
                 float error = MathF.Abs(back - x[i]);
-                Assert.True(error <= MathF.Abs(x[i]) / 16 * 1.0001f + floor, $"x = {x[i]:R} decodes to {back:R}");
+                // Rounded to nearest, within half a step (1/16 of the value); stochastically, within a step (1/8).
+                Assert.True(error <= MathF.Abs(x[i]) / (signed ? 16 : 8) * 1.0001f + floor, $"x = {x[i]:R} decodes to {back:R}");
                 if (MathF.Abs(x[i]) == absmax) Assert.Equal(x[i], back, 1e-6f * absmax);
             }
         }
+    }
+
+    [Theory]
+    [InlineData(0.1f)]
+    [InlineData(0.3f)]
+    [InlineData(0.0037f)]
+    [InlineData(1e-10f)]
+    public void Stochastic_rounding_picks_a_neighbouring_code_and_keeps_the_value_in_expectation(float x)
+    {
+        // A block whose absmax is the code's top: scale 1, so the codes' values are exact.
+        float inverse = Blockwise8Bit.InverseScale(Blockwise8Bit.Top), scale = Blockwise8Bit.Scale(Blockwise8Bit.Top);
+        Assert.Equal((1f, 1f), (inverse, scale));
+        byte below = Blockwise8Bit.Encode(x, inverse, signed: false, rounding: 0);
+        float low = Blockwise8Bit.Decode(below, scale, signed: false), high = Blockwise8Bit.Decode((byte)(below + 1), scale, signed: false);
+        Assert.InRange(x, low, high);
+        const int n = 40_000;
+        double sum = 0;
+        int up = 0;
+        for (int i = 0; i < n; i++)
+        {
+            byte code = Blockwise8Bit.Encode(x, inverse, signed: false, Blockwise8Bit.Dither(Key, i));
+            Assert.True(code == below || code == below + 1, $"code {code} is neither {below} nor {below + 1}");
+            if (code != below) up++;
+            sum += Blockwise8Bit.Decode(code, scale, signed: false);
+        }
+        // Up with probability p = (x − low) / (high − low): the mean is x, to within five standard errors of the draws.
+        double p = (x - low) / (high - low), tolerance = 5 * Math.Sqrt(p * (1 - p) / n) * (high - low) + 1e-7 * x;
+        Assert.True(Math.Abs(sum / n - x) <= tolerance, $"mean {sum / n:R} of x = {x:R} (p = {p:F4}, {up} up of {n})");
+        // Round to nearest would not: it returns one code, whichever is closer, every time.
+        byte nearest = Blockwise8Bit.Encode(x, inverse, signed: false);
+        Assert.Equal(x - low < high - x ? below : below + 1, nearest);
+    }
+
+    [Theory]
+    [InlineData(1u << 20)]
+    [InlineData(uint.MaxValue)]
+    public void A_rounding_offset_past_the_dropped_bits_is_refused(uint rounding)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Blockwise8Bit.Encode(0.5f, 1f, signed: false, rounding));
+        Assert.Equal("rounding", e.ParamName);
+    }
+
+    [Fact]
+    public void Dithers_are_uniform_and_differ_by_step_and_tensor()
+    {
+        uint a = Blockwise8Bit.RoundingKey(1, 0), b = Blockwise8Bit.RoundingKey(2, 0), c = Blockwise8Bit.RoundingKey(1, 1);
+        Assert.Equal(a, Blockwise8Bit.RoundingKey(1, 0));
+        Assert.Distinct(new[] { a, b, c });
+        var d = Enumerable.Range(0, 1 << 16).Select(i => Blockwise8Bit.Dither(a, i)).ToArray();
+        Assert.All(d, x => Assert.InRange(x, 0u, (1u << 20) - 1));
+        // Uniform on [0, 2^20): mean 2^19, standard error 2^20 / √(12 · 2^16) ≈ 1183.
+        Assert.InRange(d.Average(x => (double)x), (1 << 19) - 6000, (1 << 19) + 6000);
+        Assert.True(Enumerable.Range(0, 1000).Count(i => Blockwise8Bit.Dither(b, i) == d[i]) < 5);
     }
 
     [Theory]
@@ -108,7 +162,7 @@ public sealed class Blockwise8BitTests
             float expectedMax = Blockwise8Bit.InverseScale(x.Max(MathF.Abs)) == 0 ? 0 : x.Max(MathF.Abs);
             Assert.Equal(expectedMax, absmax);
             float inverse = Blockwise8Bit.InverseScale(absmax);
-            for (int i = 0; i < length; i++) Assert.Equal(Blockwise8Bit.Encode(x[i], inverse, signed), codes[i]);
+            for (int i = 0; i < length; i++) Assert.Equal(Definition(x[i], inverse, signed, i), codes[i]);
 
             var decoded = new float[length];
             Decode(codes, absmax, decoded, signed);
@@ -151,8 +205,16 @@ public sealed class Blockwise8BitTests
         Assert.Contains("rowLength", e.Message);
     }
 
+    /// <summary>The rounding key and the block's first index that the unsigned code's dither hashes in these tests.</summary>
+    private static readonly uint Key = Blockwise8Bit.RoundingKey(step: 11, tensor: 2);
+    private const long First = 3 * 65536 + 512;
+
+    /// <summary>The codes of the definition: signed rounded to nearest, unsigned dithered under <see cref="Key"/>.</summary>
+    private static byte Definition(float x, float inverse, bool signed, int i) =>
+        Blockwise8Bit.Encode(x, inverse, signed, signed ? Blockwise8Bit.Nearest : Blockwise8Bit.Dither(Key, First + i));
+
     private static float Encode(float[] x, byte[] codes, bool signed) =>
-        signed ? BlockCodec.Encode<SignedCode>(x, codes) : BlockCodec.Encode<UnsignedCode>(x, codes);
+        signed ? BlockCodec.Encode<SignedCode>(x, codes) : BlockCodec.Encode<UnsignedCode>(x, codes, Key, First);
 
     private static void Decode(byte[] codes, float absmax, float[] values, bool signed)
     {

@@ -61,9 +61,10 @@ public sealed class StateFormatTests
             moved += Math.Pow(a[i] - start[i], 2);
             apart += Math.Pow(a[i] - b[i], 2);
         }
-        // The codes keep each element within 1/16 of itself (far better on average): the paths stay close, and differ.
+        // The codes keep each element within 1/16 of itself, or 1/8 for a second moment rounded stochastically (far
+        // better on average): the paths stay close, and differ.
         double relative = Math.Sqrt(apart / moved);
-        Assert.InRange(relative, 1e-6, 0.05);
+        Assert.InRange(relative, 1e-6, 0.08);
     }
 
     [Theory]
