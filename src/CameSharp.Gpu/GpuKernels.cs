@@ -250,37 +250,74 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
         return GpuScalar.Of(term);
     }
 
+    /// <summary>A float32 full-size state.</summary>
+    private static Float32Moment Values(Moment<GpuTensor> moment, string argument) => new(moment.Data.StateView(argument));
+
     /// <summary>
-    /// The float32 view of a full-size state. The GPU kernels do not decode 8-bit state yet: a step with
-    /// <see cref="StateFormat.Blockwise8Bit"/> state is refused here, before any kernel of the tensor runs.
+    /// An 8-bit full-size state of a tensor of <paramref name="length"/> elements whose blocks restart every
+    /// <paramref name="rowLength"/>: its codes are the bytes of its float32 words (four to a word, as the CPU engine packs
+    /// them), its absmax one float per block.
     /// </summary>
-    private static ArrayView<float> Float32State(Moment<GpuTensor> moment, string argument) => moment.IsQuantized
-        ? throw new NotSupportedException(
-            $"{argument} is 8-bit ({nameof(StateFormat)}.{nameof(StateFormat.Blockwise8Bit)}), which the GPU kernels do not run yet; use {nameof(StateFormat)}.{nameof(StateFormat.Float32)} on the GPU.")
-        : moment.Data.StateView(argument);
+    private static CodedMoment Codes(Moment<GpuTensor> moment, long length, int rowLength, string argument)
+    {
+        var words = moment.Data.StateView(argument);
+        var absmax = moment.Absmax.StateView(argument, nameof(moment.Absmax));
+        if (words.Length * 4 < length)
+            throw new ArgumentException($"{argument} holds {words.Length * 4} bytes of codes; the tensor has {length} elements.", argument);
+        int blocks = Blockwise8Bit.BlockCount(length, rowLength);
+        if (absmax.Length != blocks)
+            throw new ArgumentException($"{argument}.{nameof(moment.Absmax)} has {absmax.Length} elements; the codes have {blocks} blocks.", argument);
+        return new CodedMoment(words.Cast<byte>().SubView(0, length), absmax, rowLength, moment.Encoding == StateEncoding.SignedCodes,
+            moment.RoundingKey);
+    }
+
+    /// <summary>A launch over an 8-bit state's blocks, one group a block at a time, with shared memory for the block's absmax.</summary>
+    private KernelConfig BlockConfig(CodedMoment m) => Config(QuantizedPasses.Groups(m.Blocks));
+
+    /// <summary>The two moments of AdamW or LAMB, both float32 or both 8-bit, as the layouts make them.</summary>
+    private static bool BothCoded(Moment<GpuTensor> m, Moment<GpuTensor> v) => m.IsQuantized == v.IsQuantized
+        ? m.IsQuantized
+        : throw new ArgumentException($"m is {m.Encoding} and v {v.Encoding}: the kernels take both moments in one format.", nameof(v));
 
     /// <inheritdoc/>
-    /// <remarks>One pass (12 bytes an element; 4 more while there is a column sum to add for the commit) and, when split, none else.</remarks>
+    /// <remarks>
+    /// One pass (12 bytes an element; 4 more while there is a column sum to add for the commit) and, when split, none
+    /// else. With 8-bit m, a second pass writes the codes (5 + 6 bytes an element), since the first needs every old code.
+    /// </remarks>
     public void CameMomentum(GpuTensor gradient, Factored<GpuTensor> v, GpuScalar clip, Moment<GpuTensor> m, double beta1, float eps2,
         Factored<GpuTensor> instability)
     {
         var layout = Layout(instability);
         var target = FactoredViews.Of(instability, nameof(instability));
         var moment = FactoredViews.Of(v, nameof(v));
-        var momentum = Float32State(m, nameof(m));
+        var passes = Passes(gradient);
         ArrayView<float> sums = layout.Split ? columnPartials.View.SubView(0, layout.PartialFloats).AsContiguous() : target.ColFactor;
-        Passes(gradient).CameMomentum(Config(layout.Groups), gradient, moment, clip, momentum, new EmaWeights(beta1), eps2, target, sums,
-            layout.Shape);
+        if (m.IsQuantized)
+        {
+            var codes = Codes(m, gradient.Length, layout.Cols, nameof(m));
+            passes.CameMomentum(Config(layout.Groups), gradient, moment, clip, codes, new EmaWeights(beta1), eps2, target, sums, layout.Shape);
+            passes.CameMomentumCodes(BlockConfig(codes), gradient, moment, layout.Shape, clip, codes, new EmaWeights(beta1));
+        }
+        else
+        {
+            passes.CameMomentum(Config(layout.Groups), gradient, moment, clip, Values(m, nameof(m)), new EmaWeights(beta1), eps2, target, sums,
+                layout.Shape);
+        }
         pendingColumnSums = layout.Split ? target.ColFactor : default;
     }
 
     /// <inheritdoc/>
     public void ConfidenceStep(GpuTensor parameter, Moment<GpuTensor> m, Factored<GpuTensor> instability, float lr, float weightDecay, float stepSize)
     {
-        var momentum = Float32State(m, nameof(m));
         var confidence = FactoredViews.Of(instability, nameof(instability));
-        Passes(parameter).ConfidenceStep(Plain(FlatGroups(parameter.Length)), parameter, momentum, confidence, Layout(instability).Shape,
-            -lr * weightDecay, stepSize);
+        var layout = Layout(instability);
+        var passes = Passes(parameter);
+        if (m.IsQuantized)
+            passes.ConfidenceStep(Plain(FlatGroups(parameter.Length)), parameter, Codes(m, parameter.Length, layout.Cols, nameof(m)), confidence,
+                layout.Shape, -lr * weightDecay, stepSize);
+        else
+            passes.ConfidenceStep(Plain(FlatGroups(parameter.Length)), parameter, Values(m, nameof(m)), confidence, layout.Shape,
+                -lr * weightDecay, stepSize);
     }
 
     /// <inheritdoc/>
@@ -289,8 +326,14 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     {
         var passes = Passes(parameter, gradient);
         var moment = v.StateView(nameof(v));
-        var momentum = Float32State(m, nameof(m));
-        passes.MomentumStep(Plain(FlatGroups(gradient.Length)), parameter, gradient, moment, clip, momentum, new EmaWeights(beta1),
+        if (m.IsQuantized)
+        {
+            var codes = Codes(m, gradient.Length, (int)gradient.Length, nameof(m));
+            passes.MomentumStep(BlockConfig(codes), parameter, gradient, moment, clip, codes, new EmaWeights(beta1), -lr * weightDecay, stepSize,
+                moveParameters ? 1 : 0);
+            return;
+        }
+        passes.MomentumStep(Plain(FlatGroups(gradient.Length)), parameter, gradient, moment, clip, m.Data.StateView(nameof(m)), new EmaWeights(beta1),
             -lr * weightDecay, stepSize, moveParameters ? 1 : 0);
     }
 
@@ -300,9 +343,16 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     {
         var passes = Passes(parameter, gradient);
         var moment = FactoredViews.Of(v, nameof(v));
-        var first = momentum ? Float32State(m, nameof(m)) : default;
+        var layout = Layout(v);
+        if (momentum && m.IsQuantized)
+        {
+            var codes = Codes(m, parameter.Length, layout.Cols, nameof(m));
+            passes.FactoredAdafactorStep(BlockConfig(codes), parameter, gradient, moment, scale, codes, new EmaWeights(beta1), decay, layout.Shape);
+            return;
+        }
+        var first = momentum ? m.Data.StateView(nameof(m)) : default;
         passes.FactoredAdafactorStep(Plain(FlatGroups(parameter.Length)), parameter, gradient, moment, scale, first, new EmaWeights(beta1), decay,
-            Layout(v).Shape);
+            layout.Shape);
     }
 
     /// <inheritdoc/>
@@ -311,7 +361,13 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     {
         var passes = Passes(parameter, gradient);
         var moment = v.StateView(nameof(v));
-        var first = momentum ? Float32State(m, nameof(m)) : default;
+        if (momentum && m.IsQuantized)
+        {
+            var codes = Codes(m, parameter.Length, (int)parameter.Length, nameof(m));
+            passes.AdafactorStep(BlockConfig(codes), parameter, gradient, moment, scale, codes, new EmaWeights(beta1), decay);
+            return;
+        }
+        var first = momentum ? m.Data.StateView(nameof(m)) : default;
         passes.AdafactorStep(Plain(FlatGroups(parameter.Length)), parameter, gradient, moment, scale, first, new EmaWeights(beta1), decay);
     }
 
@@ -354,10 +410,15 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
         float stepSize, float correction2Sqrt, float eps, bool moveParameters)
     {
         var passes = Passes(parameter, gradient);
-        var first = Float32State(m, nameof(m));
-        var second = Float32State(v, nameof(v));
-        passes.AdamWStep(Plain(FlatGroups(parameter.Length)), parameter, gradient, first, second,
-            new FlatPasses.AdamWConstants(decayFactor, beta1, beta2, stepSize, correction2Sqrt, eps, moveParameters));
+        var constants = new FlatPasses.AdamWConstants(decayFactor, beta1, beta2, stepSize, correction2Sqrt, eps, moveParameters);
+        if (BothCoded(m, v))
+        {
+            int n = (int)parameter.Length;
+            var first = Codes(m, n, n, nameof(m));
+            passes.AdamWStep(BlockConfig(first), parameter, gradient, first, Codes(v, n, n, nameof(v)), constants);
+            return;
+        }
+        passes.AdamWStep(Plain(FlatGroups(parameter.Length)), parameter, gradient, m.Data.StateView(nameof(m)), v.Data.StateView(nameof(v)), constants);
     }
 
     /// <inheritdoc/>
@@ -366,11 +427,21 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
         double beta1, double beta2, LambDirection direction)
     {
         var passes = Passes(parameter, gradient);
-        var first = Float32State(m, nameof(m));
-        var second = Float32State(v, nameof(v));
-        int groups = FlatGroups(parameter.Length);
-        passes.LambMoments(Config(groups), parameter, gradient, first, second, new EmaWeights(beta1), new EmaWeights(beta2), direction,
-            flatPartials.View);
+        int groups;
+        if (BothCoded(m, v))
+        {
+            int n = (int)parameter.Length;
+            var first = Codes(m, n, n, nameof(m));
+            groups = QuantizedPasses.Groups(first.Blocks);
+            passes.LambMoments(Config(groups), parameter, gradient, first, Codes(v, n, n, nameof(v)), new EmaWeights(beta1), new EmaWeights(beta2),
+                direction, flatPartials.View);
+        }
+        else
+        {
+            groups = FlatGroups(parameter.Length);
+            passes.LambMoments(Config(groups), parameter, gradient, m.Data.StateView(nameof(m)), v.Data.StateView(nameof(v)), new EmaWeights(beta1),
+                new EmaWeights(beta2), direction, flatPartials.View);
+        }
         var (update, _) = slots.Take();
         var (parameters, _) = slots.Take();
         finishSums(Config(1), flatPartials.View, groups, update, parameters, 0);
@@ -389,9 +460,15 @@ public sealed class GpuKernels : IKernels<GpuTensor, GpuScalar>, IDisposable
     /// <inheritdoc/>
     public void LambStep(GpuTensor parameter, Moment<GpuTensor> m, Moment<GpuTensor> v, LambDirection direction, double lr, GpuScalar trust)
     {
-        var first = Float32State(m, nameof(m));
-        var second = Float32State(v, nameof(v));
-        Passes(parameter).LambStep(Plain(FlatGroups(parameter.Length)), parameter, first, second, direction, Multiply(GpuScalar.Host(lr), trust));
+        var scale = Multiply(GpuScalar.Host(lr), trust);
+        var config = Plain(FlatGroups(parameter.Length));
+        if (BothCoded(m, v))
+        {
+            int n = (int)parameter.Length;
+            Passes(parameter).LambStep(config, parameter, Codes(m, n, n, nameof(m)), Codes(v, n, n, nameof(v)), direction, scale);
+            return;
+        }
+        Passes(parameter).LambStep(config, parameter, Values(m, nameof(m)), Values(v, nameof(v)), direction, scale);
     }
 
     /// <summary>Frees the scratch and the scalar slots; the accelerator stays the caller's.</summary>

@@ -232,7 +232,11 @@ public sealed class TensorState : OptimizerState, IDisposable
         if (parameter.NumberOfElements is 0 or >= int.MaxValue || grad.dtype != parameter.dtype) return false;
         if (!IsGpuElement(parameter, type, index) || !IsGpuElement(grad, type, index)) return false;
         for (int i = 0; i < tensors.Count; i++)
-            if (tensors[i].Tensor.dtype != ScalarType.Float32 || !OnDevice(tensors[i].Tensor, type, index)) return false;
+        {
+            // State is float32, or 8-bit codes in uint8 storage padded to whole words (see Allocate).
+            var expected = tensors[i].Spec.Encoding == StateEncoding.Float32 ? ScalarType.Float32 : ScalarType.Byte;
+            if (tensors[i].Tensor.dtype != expected || !OnDevice(tensors[i].Tensor, type, index)) return false;
+        }
         return true;
     }
 
@@ -254,7 +258,7 @@ public sealed class TensorState : OptimizerState, IDisposable
             ForgetGpuView();
             gpuAccelerator = accelerator;
             gpuParameterPointer = DataAddress(parameter);
-            gpuBuffers = [.. tensors.Select(t => WrapBuffer(accelerator, t.Tensor)), WrapBuffer(accelerator, parameter)];
+            gpuBuffers = [.. tensors.Select(t => WrapState(accelerator, t.Tensor, t.Spec)), WrapBuffer(accelerator, parameter)];
             gpuView = new(name, ParameterShape, AsGpuTensor(parameter, gpuBuffers[^1]), tensors.Select(t => t.Spec),
                 gpuBuffers[..^1].Select((b, i) => AsGpuTensor(tensors[i].Tensor, b)), Index);
         }
@@ -290,9 +294,19 @@ public sealed class TensorState : OptimizerState, IDisposable
     private static MemoryBuffer WrapBuffer(Accelerator accelerator, Tensor t) =>
         ExternalMemory.Wrap(accelerator, DataAddress(t), t.NumberOfElements, (int)t.ElementSize);
 
+    /// <summary>
+    /// A state tensor's memory: float32 values, or 8-bit codes wrapped as the float32 words of their padded storage, which
+    /// the kernels read as bytes (the CPU engine's layout).
+    /// </summary>
+    private static MemoryBuffer WrapState(Accelerator accelerator, Tensor t, StateTensorSpec spec) =>
+        spec.Encoding == StateEncoding.Float32
+            ? WrapBuffer(accelerator, t)
+            : ExternalMemory.Wrap(accelerator, DataAddress(t), spec.StorageLength, sizeof(float));
+
     private static GpuTensor AsGpuTensor(Tensor t, MemoryBuffer buffer) => t.dtype switch
     {
         ScalarType.Float32 => new GpuTensor(ExternalMemory.AsFloat32(buffer)),
+        ScalarType.Byte => new GpuTensor(ExternalMemory.AsFloat32(buffer)),
         ScalarType.BFloat16 => GpuTensor.FromBFloat16(ExternalMemory.AsBits16(buffer)),
         ScalarType.Float16 => GpuTensor.FromFloat16(ExternalMemory.AsFloat16(buffer)),
         _ => throw new ArgumentException($"the GPU kernels take float32, bfloat16 or float16 tensors; got {t.dtype}.", nameof(t)),

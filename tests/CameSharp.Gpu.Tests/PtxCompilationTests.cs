@@ -30,21 +30,40 @@ public sealed class PtxCompilationTests
     /// <summary>The terms <c>GroupSums</c> adds up, as <c>ElementPasses</c> instantiates it.</summary>
     private static readonly Type[] Terms = [typeof(UnusableTerm), typeof(SquareTerm)];
 
+    /// <summary>The moments that kernels read in either format (float32 values, 8-bit codes).</summary>
+    private static readonly Type[] Moments = [typeof(Float32Moment), typeof(CodedMoment)];
+
+    /// <summary>The updates that the 8-bit momentum pass folds in, each generic over θ's and g's element type.</summary>
+    private static readonly Type[] Updates =
+        [typeof(CameVectorUpdate<,>), typeof(AdafactorVectorUpdate<,>), typeof(CameFactoredUpdate<,>), typeof(AdafactorFactoredUpdate<,>)];
+
     public static TheoryData<string> Kernels() => new(KernelMethods().Keys);
 
-    /// <summary>Each kernel by name; a generic kernel once per element type, as <c>ElementPasses</c> instantiates it.</summary>
+    /// <summary>
+    /// Each kernel by name; a generic kernel once per element type, and once per term, moment format or update it is
+    /// instantiated with, as <c>ElementPasses</c> instantiates it.
+    /// </summary>
     private static Dictionary<string, MethodInfo> KernelMethods() =>
-        new[] { typeof(FactoredPasses), typeof(FlatPasses) }
+        new[] { typeof(FactoredPasses), typeof(FlatPasses), typeof(QuantizedPasses) }
             .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
             .Where(m => m.ReturnType == typeof(void))
             .SelectMany(m => !m.IsGenericMethodDefinition
                 ? [($"{m.DeclaringType!.Name}.{m.Name}", m)]
                 : m.GetGenericArguments().Length == 2
                     ? ElementTypes.Select(e => ($"{m.DeclaringType!.Name}.{m.Name}<{e.Name}>", m.MakeGenericMethod(e.Element, e.Codec)))
-                    // GroupSums: also once per term it is instantiated with.
-                    : ElementTypes.SelectMany(e => Terms.Select(term =>
-                        ($"{m.DeclaringType!.Name}.{m.Name}<{e.Name}, {term.Name}>", m.MakeGenericMethod(e.Element, e.Codec, term)))))
+                    : ElementTypes.SelectMany(e => ThirdArguments(m.GetGenericArguments()[2], e.Element, e.Codec).Select(third =>
+                        ($"{m.DeclaringType!.Name}.{m.Name}<{e.Name}, {third.Name}>", m.MakeGenericMethod(e.Element, e.Codec, third)))))
             .ToDictionary(k => k.Item1, k => k.Item2);
+
+    /// <summary>What a kernel's third type argument is instantiated with, by the interface it is constrained to.</summary>
+    private static IEnumerable<Type> ThirdArguments(Type parameter, Type element, Type codec)
+    {
+        var constraint = parameter.GetGenericParameterConstraints().Single(c => c.IsInterface);
+        if (constraint == typeof(IElementTerm)) return Terms;
+        if (constraint == typeof(IMomentView)) return Moments;
+        if (constraint == typeof(IMomentumUpdate)) return Updates.Select(u => u.MakeGenericType(element, codec));
+        throw new InvalidOperationException($"no instantiation known for a kernel argument constrained to {constraint.Name}.");
+    }
 
     [Fact]
     public void The_element_types_compiled_here_are_those_the_backend_launches()

@@ -42,6 +42,9 @@ internal abstract class RuleRunner : IDisposable
 
     public abstract float[] Parameter(int index);
 
+    /// <summary>The format of the full-size states (set before the first step).</summary>
+    public StateFormat Format { get; init; }
+
     protected abstract int Step<TOptions>(UpdateRule<TOptions> rule, TOptions options, long step, IReadOnlyList<float[]> gradients)
         where TOptions : OptimizerOptions;
 
@@ -99,12 +102,13 @@ internal abstract class RuleRunner : IDisposable
         {
             for (int i = steps.Count; i < Initial.Count; i++)
             {
-                var layout = rule.StateLayout(Shapes[i], options);
+                var layout = rule.StateLayout(Shapes[i], options, Format);
                 var parameter = DeviceTensor.Create(accelerator, Initial[i].Length, parameterType, Initial[i]);
-                var state = layout.Select(s => DeviceTensor.Create(accelerator, s.Length, stateType, null)).ToArray();
+                // 8-bit codes take StorageLength float32 words, four codes to a word, as on the CPU.
+                var state = layout.Select(s => DeviceTensor.Create(accelerator, s.StorageLength, stateType, null)).ToArray();
                 parameterTensors.Add(parameter);
                 stateTensors.Add(state);
-                steps.Add(new TensorStep<GpuTensor, GpuScalar>($"p{i}", Shapes[i], parameter.Tensor, layout, state.Select(t => t.Tensor)));
+                steps.Add(new TensorStep<GpuTensor, GpuScalar>($"p{i}", Shapes[i], parameter.Tensor, layout, state.Select(t => t.Tensor), i));
                 gradientTensors.Add(DeviceTensor.Create(accelerator, Initial[i].Length, gradientType ?? parameterType, null));
                 kernels.Reserve(Shapes[i]);
             }
@@ -209,9 +213,9 @@ internal abstract class RuleRunner : IDisposable
         {
             for (int i = steps.Count; i < Initial.Count; i++)
             {
-                var layout = rule.StateLayout(Shapes[i], options);
-                var state = layout.Select(s => new Memory<float>(new float[s.Length])).ToArray();
-                steps.Add(new TensorStep<Memory<float>, double>($"p{i}", Shapes[i], (float[])Initial[i].Clone(), layout, state));
+                var layout = rule.StateLayout(Shapes[i], options, Format);
+                var state = layout.Select(s => new Memory<float>(new float[s.StorageLength])).ToArray();
+                steps.Add(new TensorStep<Memory<float>, double>($"p{i}", Shapes[i], (float[])Initial[i].Clone(), layout, state, i));
                 kernels.Reserve(Shapes[i]);
             }
             for (int i = 0; i < steps.Count; i++) steps[i].Gradient = gradients[i];

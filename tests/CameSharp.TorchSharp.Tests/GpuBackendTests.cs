@@ -24,7 +24,7 @@ public sealed class GpuBackendTests(CpuAcceleratorFixture fixture)
         public readonly Parameter[] Params;
         public readonly optim.Optimizer Optimizer;
 
-        public Run(string name, Parameter[]? from = null, ScalarType dtype = ScalarType.Float32)
+        public Run(string name, Parameter[]? from = null, ScalarType dtype = ScalarType.Float32, Engine.StateFormat format = Engine.StateFormat.Float32)
         {
             Params = Shapes.Select((s, i) => TorchTestData.Param(CameSharpOptimizerTests.Random(s.Aggregate(1, (a, b) => a * b), i + 1, 0.5f), s, dtype))
                 .ToArray();
@@ -39,6 +39,7 @@ public sealed class GpuBackendTests(CpuAcceleratorFixture fixture)
                 "adamw" => Optim.AdamW(Params, lr: 1e-2),
                 _ => Optim.Lamb(Params, lr: 1e-2),
             };
+            ((ICameSharpOptimizer)Optimizer).StateFormat = format;
         }
 
         public void OnGpuKernels(Accelerator accelerator)
@@ -92,6 +93,37 @@ public sealed class GpuBackendTests(CpuAcceleratorFixture fixture)
             double error = expected[i].Zip(actual[i], (e, a) => Math.Abs((double)e - a)).Max();
             Assert.True(moved > 0, $"parameter {i} did not move");
             Assert.True(error <= 2e-5 * moved + 1e-7, $"parameter {i}: {error:E3} against a movement of {moved:E3}");
+        }
+    }
+
+    /// <summary>
+    /// 8-bit state takes the GPU kernels too, its codes wrapped in place as the CPU engine packs them: AdamW (no sums)
+    /// bit for bit, state included; CAME within its sums' rounding, which may move a code by a step (1/8 of its element).
+    /// </summary>
+    [Theory]
+    [InlineData("adamw")]
+    [InlineData("came-bc")]
+    public void Eight_bit_state_takes_the_gpu_kernels_as_the_cpu_engine_does(string name)
+    {
+        using var cpu = new Run(name, format: Engine.StateFormat.Blockwise8Bit);
+        using var gpu = new Run(name, format: Engine.StateFormat.Blockwise8Bit);
+        gpu.OnGpuKernels(fixture.Accelerator);
+        var initial = cpu.Values();
+        cpu.Steps(0, 3);
+        gpu.Steps(0, 3);
+        Assert.Equal(Shapes.Length, gpu.GpuParameters);
+        Assert.Equal(Shapes.Length, TorchTestData.FastPathParameters(cpu.Optimizer));
+        if (name == "adamw")
+        {
+            Assert.Equal(cpu.Fingerprint(), gpu.Fingerprint());
+            return;
+        }
+        float[][] expected = cpu.Values(), actual = gpu.Values();
+        for (int i = 0; i < expected.Length; i++)
+        {
+            double moved = expected[i].Zip(initial[i], (e, p) => Math.Pow((double)e - p, 2)).Sum();
+            double error = expected[i].Zip(actual[i], (e, a) => Math.Pow((double)e - a, 2)).Sum();
+            Assert.True(Math.Sqrt(error / moved) <= 2e-3, $"parameter {i}: relative difference {Math.Sqrt(error / moved):E3}");
         }
     }
 

@@ -181,11 +181,13 @@ internal static class FactoredPasses
     /// <summary>
     /// CAME's pass 2 (reads g and m, writes m: 12 bytes a parameter): û = r_i · c_j · g · clip, m ← β1·m + (1 − β1)·û, and
     /// the row means and column sums of (û − m)² + ε2, into <c>instability.RowFactor</c> and <paramref name="sums"/>
-    /// (per block when split, else the column means).
+    /// (per block when split, else the column means). A float32 m is updated in phase A and read back in phase B; 8-bit
+    /// codes are only read (5 bytes a parameter): both phases form the new m from them, and
+    /// <see cref="QuantizedPasses.MomentumBlocks"/> encodes it after this pass, which needs every code's old value.
     /// </summary>
-    public static void CameMomentum<TElement, TCodec>(ArrayView<TElement> g, FactoredViews v, GpuScalar clipScale, ArrayView<float> m,
+    public static void CameMomentum<TElement, TCodec, TMoment>(ArrayView<TElement> g, FactoredViews v, GpuScalar clipScale, TMoment m,
         EmaWeights beta1, float eps2, FactoredViews instability, ArrayView<float> sums, MatrixShape s)
-        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
+        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement> where TMoment : struct, IMomentView
     {
         TCodec codec = default;
         var shared = SharedMemory.GetDynamic<double>();
@@ -202,8 +204,8 @@ internal static class FactoredPasses
             for (int j = t; j < cols; j += Group.DimX)
             {
                 float u = r * v.ColFactor[batch * cols + j] * codec.Load(g[offset + j]) * clip;
-                float mv = beta1.Of(m[offset + j], u);
-                m[offset + j] = mv;
+                float mv = beta1.Of(m.Load(offset + j), u);
+                if (m.InPlace) m.Store(offset + j, mv);
                 float d = u - mv;
                 partial += d * d + eps2;
             }
@@ -219,7 +221,7 @@ internal static class FactoredPasses
                 int row = batch * s.Rows + i;
                 long at = (long)row * cols + j;
                 float u = v.RowFactor[row] * c * codec.Load(g[at]) * clip;
-                float d = u - m[at];
+                float d = u - (m.InPlace ? m.Load(at) : beta1.Of(m.Load(at), u));
                 sum += d * d + eps2;
             }
             if (s.RowBlocks > 1) sums[(long)Grid.IdxX * cols + j] = sum;
@@ -229,11 +231,11 @@ internal static class FactoredPasses
 
     /// <summary>
     /// CAME's pass 3 (reads m and θ, writes θ: 12 bytes a parameter): θ ← θ − η·λ·θ, then θ ← θ − α · m · rsqrt(Ŝ) with Ŝ's
-    /// factors. One thread an element, striding over the tensor.
+    /// factors. One thread an element, striding over the tensor. 8-bit m is decoded as it is read (9 bytes a parameter).
     /// </summary>
-    public static void ConfidenceStep<TElement, TCodec>(ArrayView<TElement> p, ArrayView<float> m, FactoredViews instability, MatrixShape s,
+    public static void ConfidenceStep<TElement, TCodec, TMoment>(ArrayView<TElement> p, TMoment m, FactoredViews instability, MatrixShape s,
         float decay, float alpha, uint key)
-        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
+        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement> where TMoment : struct, IMomentView
     {
         TCodec codec = default;
         long n = p.Length;
@@ -244,7 +246,7 @@ internal static class FactoredPasses
             int col = row / s.Rows * cols + j;
             float pv = codec.Load(p[index]);
             pv += decay * pv;
-            p[index] = codec.Store(pv - instability.RowFactor[row] * instability.ColFactor[col] * m[index] * alpha, index, key);
+            p[index] = codec.Store(pv - instability.RowFactor[row] * instability.ColFactor[col] * m.Load(index) * alpha, index, key);
         }
     }
 

@@ -168,19 +168,33 @@ internal static class FlatPasses
         for (long i = Grid.GlobalIndex.X; i < p.Length; i += Stride)
         {
             float gv = codec.Load(g[i]);
-            float mv = m[i];
-            mv += k.OneMinusBeta1 * (gv - mv);
-            float vv = v[i] * k.Beta2.Beta + k.Beta2.OneMinusBeta * gv * gv;
+            float mv = AdamWFirst(m[i], gv, k);
+            float vv = AdamWSecond(v[i], gv, k);
             m[i] = mv;
             v[i] = vv;
             if (k.Move == 0) continue;
-            float denominator = MathF.Sqrt(vv) / k.Correction2Sqrt + k.Eps;
-            p[i] = codec.Store(codec.Load(p[i]) * k.DecayFactor - k.StepSize * mv / denominator, i, key);
+            p[i] = codec.Store(AdamWParameter(codec.Load(p[i]), mv, vv, k), i, key);
         }
     }
 
+    /// <summary>AdamW's m ← m + (1 − β1)(g − m).</summary>
+    internal static float AdamWFirst(float m, float g, AdamWConstants k) => m + k.OneMinusBeta1 * (g - m);
+
+    /// <summary>AdamW's v ← β2·v + (1 − β2)·g².</summary>
+    internal static float AdamWSecond(float v, float g, AdamWConstants k) => v * k.Beta2.Beta + k.Beta2.OneMinusBeta * g * g;
+
+    /// <summary>AdamW's θ·(1 − η·λ) − α·m / (√v / √(1 − β2^t) + ε).</summary>
+    internal static float AdamWParameter(float p, float m, float v, AdamWConstants k)
+    {
+        float denominator = MathF.Sqrt(v) / k.Correction2Sqrt + k.Eps;
+        return p * k.DecayFactor - k.StepSize * m / denominator;
+    }
+
+    /// <summary>LAMB's v ← β2·v + (1 − β2)·g².</summary>
+    internal static float LambSecond(float v, float g, EmaWeights beta2) => v * beta2.Beta + beta2.OneMinusBeta * g * g;
+
     /// <summary>LAMB's direction r = m · c1 / (√(v · c2) + ε) + λ·θ, in the CPU engine's float operations.</summary>
-    private static float Direction(float m, float v, float p, LambDirection d) =>
+    internal static float Direction(float m, float v, float p, LambDirection d) =>
         m * d.Correction1 / (MathF.Sqrt(v * d.Correction2) + d.Eps) + d.WeightDecay * p;
 
     /// <summary>
@@ -198,7 +212,7 @@ internal static class FlatPasses
         {
             float gv = codec.Load(g[i]), pv = codec.Load(p[i]);
             float mv = beta1.Of(m[i], gv);
-            float vv = v[i] * beta2.Beta + beta2.OneMinusBeta * gv * gv;
+            float vv = LambSecond(v[i], gv, beta2);
             m[i] = mv;
             v[i] = vv;
             float r = Direction(mv, vv, pv, direction);
@@ -212,17 +226,20 @@ internal static class FlatPasses
         partials[MaxGroups + Grid.IdxX] = totalParameter;
     }
 
-    /// <summary>LAMB's step (reads θ, m, v; writes θ: 16 bytes an element): θ ← θ − (η · trust) · r, r recomputed.</summary>
-    public static void LambStep<TElement, TCodec>(ArrayView<TElement> p, ArrayView<float> m, ArrayView<float> v, LambDirection direction,
+    /// <summary>
+    /// LAMB's step (reads θ, m, v; writes θ: 16 bytes an element, 10 with 8-bit moments): θ ← θ − (η · trust) · r, r
+    /// recomputed from the moments as <typeparamref name="TMoment"/> reads them.
+    /// </summary>
+    public static void LambStep<TElement, TCodec, TMoment>(ArrayView<TElement> p, TMoment m, TMoment v, LambDirection direction,
         GpuScalar scale, uint key)
-        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement>
+        where TElement : unmanaged where TCodec : struct, IElementCodec<TElement> where TMoment : struct, IMomentView
     {
         TCodec codec = default;
         float s = (float)scale.Evaluate();
         for (long i = Grid.GlobalIndex.X; i < p.Length; i += Stride)
         {
             float pv = codec.Load(p[i]);
-            p[i] = codec.Store(pv - s * Direction(m[i], v[i], pv, direction), i, key);
+            p[i] = codec.Store(pv - s * Direction(m.Load(i), v.Load(i), pv, direction), i, key);
         }
     }
 }

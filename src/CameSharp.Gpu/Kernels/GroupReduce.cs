@@ -29,6 +29,22 @@ internal static class GroupReduce
         return total;
     }
 
+    /// <summary>Every thread gets the group's largest <paramref name="value"/> (exact in any order); all threads of the group must call it.</summary>
+    public static float Max(float value, ArrayView<double> shared)
+    {
+        int t = Group.IdxX;
+        shared[t] = value;
+        Group.Barrier();
+        for (int half = Group.DimX / 2; half > 0; half >>= 1)
+        {
+            if (t < half) shared[t] = Math.Max(shared[t], shared[t + half]);
+            Group.Barrier();
+        }
+        float largest = (float)shared[0];
+        Group.Barrier();
+        return largest;
+    }
+
     /// <summary>Finite in float32: neither NaN nor infinite.</summary>
     public static bool IsFinite(float x) => !float.IsNaN(x) && !float.IsInfinity(x);
 }
