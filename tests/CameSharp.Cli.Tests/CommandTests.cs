@@ -18,6 +18,7 @@ public sealed class CommandTests : IDisposable
     [InlineData("bert", "adafactor")]
     [InlineData("gpt", "came-bc+8bit")]
     [InlineData("gpt", "adamw+8bit")]
+    [InlineData("gpt", "adamw-fused")]
     public void Train_writes_metrics_and_a_summary_of_finite_numbers(string model, string optimizer)
     {
         string data = CameRunner.Corpus(folder), output = Path.Combine(folder, "run");
@@ -367,7 +368,7 @@ public sealed class CommandTests : IDisposable
         { ["bench", "--device", "cuda:0"], "--device must be cpu or cuda; got 'cuda:0'." },
         { ["train", "--optimizer", "came", "--dtype", "fp16"], "--dtype must be fp32 or bf16; got 'fp16'." },
         { ["compare", "--rounding", "up"], "--rounding must be stochastic or nearest; got 'up'." },
-        { ["train", "--optimizer", "came+4bit"], "--optimizer must be one of came, came-bc, adafactor, adamw, lamb (each also with +8bit)" },
+        { ["train", "--optimizer", "came+4bit"], "--optimizer must be one of came, came-bc, adafactor, adamw, adamw-fused, lamb (each also with +8bit)" },
     };
 
     [Theory]

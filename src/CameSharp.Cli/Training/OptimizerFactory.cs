@@ -15,8 +15,12 @@ using OurAdamW = global::CameSharp.TorchSharp.AdamW;
 /// <summary>Builds each optimizer with two groups: weight decay on matrices, none on biases, LayerNorm and other vectors.</summary>
 internal static class OptimizerFactory
 {
-    /// <summary>The optimizers: <c>came</c> is the official algorithm, <c>came-bc</c> CAME with bias correction.</summary>
-    private static readonly string[] BaseNames = ["came", "came-bc", "adafactor", "adamw", "lamb"];
+    /// <summary>
+    /// The optimizers: <c>came</c> is the official algorithm, <c>came-bc</c> CAME with bias correction, <c>adamw</c>
+    /// TorchSharp's AdamW and <c>adamw-fused</c> CameSharp's (the same algorithm in one fused pass, the float32 twin of
+    /// adamw+8bit).
+    /// </summary>
+    private static readonly string[] BaseNames = ["came", "came-bc", "adafactor", "adamw", "adamw-fused", "lamb"];
 
     /// <summary>The suffix that runs an optimizer with 8-bit blockwise state (<see cref="StateFormat.Blockwise8Bit"/>).</summary>
     public const string EightBitSuffix = "+8bit";
@@ -41,7 +45,7 @@ internal static class OptimizerFactory
     /// <remarks>An 8-bit run takes its optimizer's rate: the state format is meant not to change what works.</remarks>
     public static double DefaultLearningRate(string model, string optimizer) => (model, Parse(optimizer).Optimizer) switch
     {
-        (_, "adamw") => 8e-3,
+        (_, "adamw" or "adamw-fused") => 8e-3,
         (_, "came") => 5e-4,
         (_, "came-bc") => 4e-3,
         (_, "adafactor") => 8e-3,
@@ -51,14 +55,20 @@ internal static class OptimizerFactory
 
     /// <summary>
     /// The optimizer <paramref name="name"/> names, with 8-bit state for a <see cref="EightBitSuffix"/> name. adamw is
-    /// TorchSharp's own AdamW; adamw+8bit is CameSharp's AdamW (the same algorithm in one fused pass) with 8-bit moments.
+    /// TorchSharp's own AdamW; adamw-fused and adamw+8bit are CameSharp's AdamW (the same algorithm in one fused pass),
+    /// the latter with 8-bit moments.
     /// </summary>
     public static optim.Optimizer Create(string name, nn.Module model, double lr, double weightDecay)
     {
         var (optimizer, eightBit) = Parse(name);
-        if (!eightBit) return Create(optimizer, model, lr, weightDecay, ours: false);
-        var created = Create(optimizer, model, lr, weightDecay, ours: true);
-        ((ICameSharpOptimizer)created).StateFormat = StateFormat.Blockwise8Bit;
+        if (optimizer == "adamw-fused") return Create("adamw", model, lr, weightDecay, ours: true, eightBit);
+        return Create(optimizer, model, lr, weightDecay, ours: eightBit, eightBit);
+    }
+
+    private static optim.Optimizer Create(string name, nn.Module model, double lr, double weightDecay, bool ours, bool eightBit)
+    {
+        var created = Create(name, model, lr, weightDecay, ours);
+        if (eightBit) ((ICameSharpOptimizer)created).StateFormat = StateFormat.Blockwise8Bit;
         return created;
     }
 
