@@ -85,9 +85,10 @@ public abstract partial class CameSharpOptimizer<TEngineOptions> : OptimizerHelp
     /// moments): <see cref="Engine.StateFormat.Float32"/> (default), or <see cref="Engine.StateFormat.Blockwise8Bit"/>,
     /// one byte of code an element plus a float32 absmax per block of 256 (<see cref="Engine.Blockwise8Bit"/>), under the
     /// names <c>exp_avg_codes</c> (uint8, the parameter's shape) and <c>exp_avg_absmax</c> (float32, one per block).
-    /// Contiguous float32 CPU parameters are stepped by the engine's CPU kernels, which decode and encode inside their
-    /// passes; every other parameter (CUDA, bfloat16, ...) by torch ops, which decode to a float32 temporary, step and
-    /// encode, to the same bytes (the GPU kernels do not run 8-bit state yet). Set it before the first step: setting it
+    /// Contiguous float32 CPU parameters are stepped by the engine's CPU kernels, and CUDA parameters that the GPU kernels
+    /// take by those, both decoding and encoding inside their passes; any other parameter by torch ops, which decode to a
+    /// float32 temporary, step and encode, to the same bytes. Second moments are rounded stochastically (keyed by the step
+    /// and the parameter's index, so runs reproduce); momenta to nearest. Set it before the first step: setting it
     /// re-creates the (zero) state of every parameter.
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">Not a defined format.</exception>

@@ -3,9 +3,10 @@ namespace CameSharp;
 /// <summary>
 /// The counter-based random bits behind every stochastic rounding in CameSharp (bfloat16 parameters, 8-bit second
 /// moments): a hash of (key, element index), with the key a hash of (seed, step, tensor). No generator state is kept,
-/// so a run reproduces exactly, a resumed run continues the same sequence, and every backend computes the same bits.
+/// so a run reproduces exactly, a resumed run continues the same sequence, and every backend computes the same bits
+/// (the GPU kernels call it; the torch-op path restates it in 64-bit integer ops).
 /// </summary>
-internal static class CounterHash
+public static class CounterHash
 {
     /// <summary>The key of one tensor's rounding at one step.</summary>
     /// <param name="seed">The run's seed (or a constant that sets one kind of rounding apart from another).</param>

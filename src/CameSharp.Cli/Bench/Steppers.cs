@@ -58,8 +58,22 @@ internal static class Steppers
         ("torchsharp-adamw", 28, false, (set, threads, device) => new TorchStepper(set, threads, device, ps => torch.optim.AdamW(ps, lr: 1e-4), fast: false)),
         // CameSharp.TorchSharp's AdamW: on CPU memory the engine's scan and fused pass (as engine-adamw).
         ("torchsharp-adamw-fused", 32, false, (set, threads, device) => new TorchStepper(set, threads, device, ps => Optim.AdamW(ps, lr: 1e-4), fast: true)),
+        // 8-bit state through the adapter: the GPU kernels on CUDA (CAME 4 + 5 + 6 + 9, a second launch writing the codes
+        // of the factored momentum; AdamW the scan and 16, docs/gpu-kernels.md), the engine's 8-bit kernels on CPU memory
+        // (19 and 20, as engine-came-8bit and engine-adamw-8bit).
+        ("torchsharp-came-fast-8bit", 24, false, (set, threads, device) => new TorchStepper(set, threads, device,
+            ps => EightBit(Optim.Came(ps, lr: 1e-4)), fast: true)),
+        ("torchsharp-adamw-fused-8bit", 20, false, (set, threads, device) => new TorchStepper(set, threads, device,
+            ps => EightBit(Optim.AdamW(ps, lr: 1e-4)), fast: true)),
         ("came-reference-port", 32, false, (set, threads, device) => new TorchStepper(set, threads, device, ps => new CameReferencePort(ps, lr: 1e-4), fast: false)),
     ];
+
+    /// <summary>The optimizer with <see cref="StateFormat.Blockwise8Bit"/> state.</summary>
+    private static T EightBit<T>(T optimizer) where T : ICameSharpOptimizer
+    {
+        optimizer.StateFormat = StateFormat.Blockwise8Bit;
+        return optimizer;
+    }
 
     private sealed class EngineStepper : IStepper
     {
